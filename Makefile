@@ -1,0 +1,44 @@
+# Everything bootstraps from python3 (3.11+) and make: uv is installed if missing, then the
+# locked environment is synced into .venv.
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.venv-uv/bin/uv)
+VENV := $(CURDIR)/.venv
+RUN := $(VENV)/bin
+export PREFECT_HOME ?= $(CURDIR)/data/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: setup demo test lint format bench soak clean
+
+$(UV):
+	$(PYTHON) -m venv $(CURDIR)/.venv-uv
+	$(CURDIR)/.venv-uv/bin/pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(RUN)/dora demo
+
+test: setup lint
+	$(RUN)/pytest -q -m "not slow"
+
+lint: setup
+	$(RUN)/ruff check .
+	$(RUN)/ruff format --check .
+
+format: setup
+	$(RUN)/ruff format .
+	$(RUN)/ruff check --fix .
+
+bench: setup
+	$(RUN)/python -m bench
+
+soak: setup
+	$(RUN)/pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) $(CURDIR)/.venv-uv .pytest_cache .ruff_cache

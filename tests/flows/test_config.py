@@ -1,0 +1,89 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.config import ConfigError, Settings, load_settings
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "dora.example.toml"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def test_missing_default_file_means_metrics_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings == Settings()
+    assert settings.environments.aliases["prd"] == "production"
+    assert settings.incidents.labels == ["incident"]
+    assert settings.incidents.attribution_window_hours == 24
+    assert settings.metrics.rollback_pattern == r"(?i)\brollback\b"
+    assert settings.metrics.edition == "2023"
+    assert settings.metrics.window_days == 90
+
+
+def test_explicit_missing_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_example_config_is_valid_and_documents_every_key():
+    settings = load_settings(EXAMPLE)
+    text = EXAMPLE.read_text()
+
+    def keys(model, prefix=""):
+        for name, value in model:
+            if hasattr(value, "model_fields"):
+                yield from keys(value, f"{name}.")
+            else:
+                yield prefix + name
+
+    for key in keys(settings):
+        assert key.split(".")[-1] in text, f"dora.example.toml does not document {key}"
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (
+            '[metrics]\nwindow_days = "ninety"\n',
+            "metrics.window_days: Input should be a valid integer",
+        ),
+        ("[metrics]\nwindowdays = 3\n", "metrics.windowdays: unknown key"),
+        ('repos = ["not-a-repo"]\n', "repos: 'not-a-repo' is not OWNER/NAME"),
+        ('[[deploy_rules]]\nenvironment = "production"\n', "deploy_rules.0: needs `workflow`"),
+        (
+            '[environments]\nservice_pattern = "(?P<service>x"\n',
+            "environments.service_pattern: not a valid regular expression",
+        ),
+        ("repos = [", "not valid TOML"),
+    ],
+)
+def test_invalid_config_is_one_clear_line_and_exit_2(tmp_path, toml, expected):
+    path = tmp_path / "dora.toml"
+    path.write_text(toml)
+    result = run_cli("config", "--config", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+
+
+def test_dora_config_env_var_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "custom.toml"
+    path.write_text('repos = ["acme/web"]\n[incidents]\nattribution_window_hours = 6\n')
+    monkeypatch.setenv("DORA_CONFIG", str(path))
+    settings = load_settings()
+    assert settings.repos == ["acme/web"]
+    assert settings.incidents.attribution_window_hours == 6
+
+
+def test_help_lists_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "config" in result.stdout
