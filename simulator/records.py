@@ -199,3 +199,6 @@ class Organisation:
     end: datetime
     repos: dict[str, Repository]  # full_name -> repository
     truth: dict  # ground truth, served at GET /_simulator/truth (JSON-serialisable)
+    scale: str = "demo"
+    # the generator's private continuation (event queue, decision log) for `advance`; not served
+    generator_state: object = field(default=None, repr=False, compare=False)

@@ -1,0 +1,319 @@
+"""A GitHub-compatible REST server on loopback that serves a simulated organisation.
+
+HTTP mechanics live here, as GitHub shows them to a client: token check (401 for `bad-token`),
+the primary rate limit (`X-RateLimit-*` on every response, 403 when spent, `/rate_limit` free),
+weak ETags and free 304s, seeded faults (5xx, secondary-limit 403, 429, reset, slow), per-route
+stats, and the `/_simulator/*` control endpoints. Routes and payloads are in `simulator.routes`
+and `simulator.payloads`. Also served under `/api/v3`, as GitHub Enterprise Server does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from simulator.faults import FaultSpec
+from simulator.payloads import rate_limit
+from simulator.records import Organisation
+from simulator.responses import DOCS, Request, Response, dump
+from simulator.routes import GitHubApi
+from simulator.server_state import RateBudget, ReadWriteLock, Stats
+
+__all__ = ["FaultSpec", "SimulatorServer"]
+
+ENTERPRISE_PREFIX = "/api/v3"
+SECONDARY_LIMIT_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+    "If you reach out to GitHub Support for help, please include the request ID."
+)
+PRIMARY_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GitHub.com"
+    sim: SimulatorServer  # set on the subclass made per server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet: tests and benchmarks make many thousands of requests."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.sim._serve(self, "GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.sim._serve(self, "POST")
+
+    def finish(self) -> None:
+        # The socket may have been reset on purpose (fault injection) or by the client.
+        with contextlib.suppress(OSError):
+            super().finish()
+
+
+class SimulatorServer:
+    """Serve `org` over HTTP on `host:port` (port 0 picks a free one); start() runs it in a thread."""
+
+    def __init__(
+        self,
+        org: Organisation,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultSpec | None = None,
+        rate_limit: int = 5000,
+        rate_reset_seconds: int = 3600,
+        retry_after_seconds: int = 1,
+    ) -> None:
+        self.org = org
+        self.api = GitHubApi(org)
+        self.faults = faults
+        self.retry_after_seconds = retry_after_seconds
+        self.budget = RateBudget(rate_limit, rate_reset_seconds)
+        self._stats = Stats()
+        self._rw = ReadWriteLock()
+        handler = type("SimulatorHandler", (_Handler,), {"sim": self})
+        self._httpd = ThreadingHTTPServer((host, port), handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        bound_host, bound_port = self._httpd.server_address[:2]
+        self.base_url = f"http://{bound_host}:{bound_port}"
+
+    # --- lifecycle ---
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="simulator-server", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (the CLI); close() afterwards."""
+        self._httpd.serve_forever()
+
+    def close(self) -> None:
+        self._httpd.server_close()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- control ---
+
+    def stats(self) -> dict:
+        body = self._stats.as_dict()
+        limit, used, reset = self.budget.snapshot()
+        body["rate_limit"] = {
+            "limit": limit,
+            "used": used,
+            "remaining": limit - used,
+            "reset": reset,
+        }
+        return body
+
+    def reset(self) -> None:
+        """Zero the counters and refill the rate budget."""
+        self._stats.reset()
+        self.budget.restart()
+
+    def advance(self, days: int) -> None:
+        """Generate `days` more days of activity (simulator.org.advance) and re-index."""
+        from simulator.org import advance
+
+        self._rw.acquire_write()
+        try:
+            advance(self.org, days=days)
+            self.api.rebuild()
+        finally:
+            self._rw.release_write()
+
+    # --- request handling ---
+
+    def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        if length:
+            h.rfile.read(length)  # drain it, or the kept-alive connection's next request breaks
+        url = urlsplit(h.path)
+        path = url.path
+        query = parse_qsl(url.query, keep_blank_values=True)
+        if path.startswith("/_simulator/"):
+            self._control(h, method, path, dict(query))
+            return
+        api = self.base_url
+        if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
+            path = path[len(ENTERPRISE_PREFIX) :] or "/"
+            api = self.base_url + ENTERPRISE_PREFIX
+        if _token(h.headers.get("Authorization", "")) == "bad-token":
+            body = {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"}
+            self._stats.record("unauthorized", 401)
+            self._send(h, 401, dump(body), self.budget.headers())
+            return
+        if method != "GET":
+            self._stats.record("unknown", 404)
+            self._send(h, 404, dump({"message": "Not Found", "documentation_url": DOCS}))
+            return
+
+        fault = self.faults.draw() if self.faults else None
+        if fault is not None:
+            kind, status = fault
+            self._stats.fault(kind)
+            if kind == "slow":
+                time.sleep(self.faults.slow_seconds)
+            elif kind != "reset":
+                self._send_fault(h, path, kind, status)
+                return
+
+        if path.rstrip("/") == "/rate_limit":
+            # Free for the primary limit, as on GitHub.
+            limit, used, reset = self.budget.snapshot()
+            data = dump(rate_limit(limit, used, reset))
+            self._finish_get(h, "/rate_limit", Response(200, None), data, charge=False, fault=fault)
+            return
+
+        self._rw.acquire_read()
+        try:
+            route, response = self.api.handle(Request(path, query, api, self.base_url))
+            data = dump(response.body)
+        finally:
+            self._rw.release_read()
+        self._finish_get(h, route, response, data, charge=True, fault=fault)
+
+    def _finish_get(
+        self,
+        h: BaseHTTPRequestHandler,
+        route: str,
+        response: Response,
+        data: bytes,
+        charge: bool,
+        fault: tuple[str, int] | None,
+    ) -> None:
+        etag = 'W/"' + hashlib.sha256(data).hexdigest() + '"'
+        headers = dict(response.headers)
+        if response.status == 200:
+            headers["ETag"] = etag
+        if response.link:
+            headers["Link"] = response.link
+        if response.status == 200 and _etag_matches(h.headers.get("If-None-Match"), etag):
+            self._stats.record(route, 304)
+            self._send(h, 304, b"", {**self.budget.headers(), **headers})
+            return
+        if charge and not self.budget.try_charge():
+            body = {
+                "message": PRIMARY_LIMIT_MESSAGE,
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            }
+            self._stats.record(route, 403)
+            self._send(h, 403, dump(body), self.budget.headers())
+            return
+        self._stats.record(route, response.status, response.items, charged=charge)
+        if fault is not None and fault[0] == "reset":
+            self._send_reset(h, response.status, data, {**self.budget.headers(), **headers})
+            return
+        self._send(h, response.status, data, {**self.budget.headers(), **headers})
+
+    def _send_fault(self, h: BaseHTTPRequestHandler, path: str, kind: str, status: int) -> None:
+        headers = self.budget.headers()
+        if kind == "5xx":
+            body = {"message": "Server Error"} if status == 500 else None
+            data = dump(body) if body else b"<html><body>Bad gateway</body></html>"
+        else:
+            headers["Retry-After"] = str(self.retry_after_seconds)
+            message = SECONDARY_LIMIT_MESSAGE if kind == "403" else "Too many requests."
+            data = dump(
+                {
+                    "message": message,
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                }
+            )
+        self._stats.record(self.api.template_for(path), status)
+        self._send(h, status, data, headers)
+
+    def _control(
+        self, h: BaseHTTPRequestHandler, method: str, path: str, params: dict[str, str]
+    ) -> None:
+        if method == "GET" and path == "/_simulator/stats":
+            self._send(h, 200, dump(self.stats()))
+        elif method == "GET" and path == "/_simulator/truth":
+            self._rw.acquire_read()
+            try:
+                data = dump(self.org.truth)
+            finally:
+                self._rw.release_read()
+            self._send(h, 200, data)
+        elif method == "POST" and path == "/_simulator/reset":
+            self.reset()
+            self._send(h, 200, dump({"reset": True}))
+        elif method == "POST" and path == "/_simulator/advance":
+            try:
+                days = int(params.get("days", "1"))
+            except ValueError:
+                self._send(h, 422, dump({"message": "days must be an integer"}))
+                return
+            self.advance(days)
+            self._send(h, 200, dump({"advanced_days": days, "end": self.org.end.isoformat()}))
+        else:
+            self._send(h, 404, dump({"message": "Not Found", "documentation_url": DOCS}))
+
+    # --- wire ---
+
+    @staticmethod
+    def _base_headers(status: int, length: int, headers: dict[str, str] | None) -> list:
+        out = [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(length)),
+            ("X-GitHub-Media-Type", "github.v3; format=json"),
+            ("X-GitHub-Api-Version-Selected", "2022-11-28"),
+        ]
+        if status == 304:
+            out = out[2:]
+        return out + list((headers or {}).items())
+
+    def _send(
+        self, h: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict | None = None
+    ) -> None:
+        h.send_response(status)
+        for name, value in self._base_headers(status, len(data), headers):
+            h.send_header(name, value)
+        h.end_headers()
+        if data and h.command != "HEAD":
+            h.wfile.write(data)
+
+    def _send_reset(
+        self, h: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict
+    ) -> None:
+        """Promise the whole body, send half, then reset the connection (RST, not FIN)."""
+        h.send_response(status)
+        for name, value in self._base_headers(status, len(data), headers):
+            h.send_header(name, value)
+        h.end_headers()
+        h.wfile.write(data[: len(data) // 2])
+        h.wfile.flush()
+        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        h.close_connection = True
+        h.connection.close()
+
+
+def _token(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() in ("token", "bearer") else ""
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    strip = lambda tag: tag.strip().removeprefix("W/")  # noqa: E731
+    return any(strip(tag) == strip(etag) for tag in header.split(","))

@@ -1,0 +1,77 @@
+"""`dora simulator` in a subprocess, and `/_simulator/advance` over the generator's organisation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from simulator.server import SimulatorServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def get(url: str, method: str = "GET") -> object:
+    req = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def test_cli_prints_base_url_first_and_serves():
+    pytest.importorskip("simulator.org", reason="the generator is not available yet")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "simulator", "--port", "0", "--scale", "tiny",
+         "--end", "2026-11-20", "--days", "20"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        first_line = proc.stdout.readline().strip()
+        assert first_line.startswith("http://127.0.0.1:"), (
+            proc.stderr.read() if proc.poll() else first_line
+        )
+        repo = get(f"{first_line}/repos/acme/platform")
+        assert repo["full_name"] == "acme/platform"
+        assert get(f"{first_line}/api/v3/orgs/acme/repos")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_cli_rejects_bad_faults_with_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "simulator", "--faults", "boom=1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: --faults: unknown fault 'boom'")
+    assert result.stdout == ""
+
+
+def test_advance_generates_more_activity():
+    org_module = pytest.importorskip("simulator.org", reason="the generator is not available yet")
+    org = org_module.generate_organisation(seed=3, days=10, end=date(2026, 11, 20), scale="tiny")
+    with SimulatorServer(org) as server:
+        before = get(f"{server.base_url}/repos/acme/platform/actions/runs?per_page=1")
+        end_before = org.end
+        answer = get(f"{server.base_url}/_simulator/advance?days=3", method="POST")
+        assert answer["advanced_days"] == 3
+        after = get(f"{server.base_url}/repos/acme/platform/actions/runs?per_page=1")
+        assert org.end > end_before
+        assert after["total_count"] >= before["total_count"]
+        total_runs = sum(len(r.runs) for r in org.repos.values())
+        served = sum(
+            get(f"{server.base_url}/repos/{name}/actions/runs?per_page=1")["total_count"]
+            for name in org.repos
+        )
+        assert served == total_runs  # the indexes were rebuilt
