@@ -1,0 +1,104 @@
+-- Commits attributed to the deployment that first shipped them, with squash-safe start times.
+create or replace table int.int_changes__attributed as
+
+with
+
+reached as (
+    select * from int.int_commits__first_deployment
+),
+
+deployments as (
+    select * from int.int_deployments__classified
+    where outcome = 'success'
+),
+
+commits as (
+    select * from stg.stg_github__commits
+),
+
+pull_requests as (
+    select * from int.int_commits__pull_requests
+),
+
+known_shas as (
+    select repo, sha from commits
+),
+
+-- A range needs both ends in the history: D's sha and its previous deployment's sha.
+resolvable as (
+    select
+        deployments.repo,
+        deployments.source,
+        deployments.deployment_id,
+        own.sha is not null
+            and (deployments.previous_success_sha is null or previous.sha is not null)
+            as is_range_resolved,
+    from deployments
+    left join known_shas as own
+        on own.repo = deployments.repo
+        and own.sha = deployments.sha
+    left join known_shas as previous
+        on previous.repo = deployments.repo
+        and previous.sha = deployments.previous_success_sha
+),
+
+joined as (
+    select
+        reached.repo,
+        reached.service,
+        reached.environment,
+        reached.sha,
+        reached.source,
+        reached.deployment_id,
+        deployments.deployed_at,
+        commits.author_date,
+        commits.author_login,
+        commits.message_headline,
+        commits.commit_url,
+        pull_requests.pr_number,
+        pull_requests.pr_title,
+        pull_requests.pr_url,
+        pull_requests.pr_created_at,
+        pull_requests.pr_merged_at,
+        -- squash (or merge) commit of a pull request: the work began with its first commit
+        case
+            when pull_requests.is_merge_commit and pull_requests.first_authored_at is not null
+                then pull_requests.first_authored_at
+            else commits.author_date
+        end as started_at,
+    from reached
+    inner join deployments
+        on deployments.repo = reached.repo
+        and deployments.service = reached.service
+        and deployments.environment = reached.environment
+        and deployments.source = reached.source
+        and deployments.deployment_id = reached.deployment_id
+    inner join commits
+        on commits.repo = reached.repo
+        and commits.sha = reached.sha
+    inner join resolvable
+        on resolvable.repo = reached.repo
+        and resolvable.source = reached.source
+        and resolvable.deployment_id = reached.deployment_id
+    left join pull_requests
+        on pull_requests.repo = reached.repo
+        and pull_requests.sha = reached.sha
+    where commits.parent_count <= 1
+        -- the scope's first deployment has no baseline; rollbacks ship no changes
+        and deployments.success_seq > 1
+        and not deployments.is_rollback
+        and resolvable.is_range_resolved
+),
+
+final as (
+    select
+        *,
+        date_diff('second', started_at, deployed_at) as lead_time_seconds,
+        date_diff('second', started_at, deployed_at) < 0 as is_negative_lead_time,
+        date_diff('second', started_at, pr_created_at) as coding_seconds,
+        date_diff('second', pr_created_at, pr_merged_at) as review_seconds,
+        date_diff('second', pr_merged_at, deployed_at) as delivery_seconds,
+    from joined
+)
+
+select * from final

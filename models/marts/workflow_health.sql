@@ -1,0 +1,36 @@
+create or replace table marts.workflow_health as
+
+with
+
+runs as (
+    select * from int.int_workflow_runs__timed
+),
+
+final as (
+    select
+        repo,
+        workflow_path,
+        any_value(workflow_name order by created_at desc) as workflow_name,
+        count(*) as runs,
+        count(*) filter (where conclusion = 'success') as successes,
+        count(*) filter (where conclusion in ('failure', 'timed_out', 'startup_failure'))
+            as failures,
+        count(*) filter (where conclusion = 'success')
+            / nullif(
+                count(*) filter (
+                    where conclusion in ('success', 'failure', 'timed_out', 'startup_failure')
+                ),
+                0
+            ) as success_rate,
+        quantile_cont(duration_seconds, 0.5) as duration_p50_seconds,
+        quantile_cont(duration_seconds, 0.95) as duration_p95_seconds,
+        quantile_cont(queue_seconds, 0.5) as queue_p50_seconds,
+        avg(case when run_attempt > 1 then 1.0 else 0.0 end) as rerun_share,
+        avg(case when is_manual then 1.0 else 0.0 end) as manual_share,
+        min(created_at) as first_run_at,
+        max(created_at) as last_run_at,
+    from runs
+    group by repo, workflow_path
+)
+
+select * from final

@@ -1,0 +1,54 @@
+"""Publish the marts as an immutable snapshot that readers open read-only (write new, then swap)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+MART_SCHEMA = "marts"
+
+
+def snapshot_path(db: str | Path) -> Path:
+    """`data/dora.duckdb` -> `data/dora.published.duckdb`: same folder, `<stem>.published.duckdb`."""
+    db = Path(db)
+    return db.with_name(f"{db.stem}.published.duckdb")
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables of the marts schema, in name order."""
+    rows = con.execute(
+        "select table_name from duckdb_tables() where schema_name = ? and database_name = "
+        "current_database() order by table_name",
+        [MART_SCHEMA],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
+    """Copy every mart table into a new file, then `os.replace` it onto the snapshot path.
+
+    Readers that already hold the old snapshot keep it; new readers see the new one at once.
+    """
+    target = snapshot_path(db)
+    staging = target.with_name(f"{target.name}.{os.getpid()}.next")
+    staging.unlink(missing_ok=True)
+    con.execute(f"attach '{staging}' as next_snapshot")
+    try:
+        for table in mart_tables(con):
+            con.execute(
+                f"create table next_snapshot.main.{table} as select * from {MART_SCHEMA}.{table}"
+            )
+    finally:
+        con.execute("detach next_snapshot")
+    os.replace(staging, target)
+    return target
+
+
+def open_snapshot(db: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot of `db`."""
+    path = snapshot_path(db)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no published snapshot; run `dora build` first")
+    return duckdb.connect(str(path), read_only=True)

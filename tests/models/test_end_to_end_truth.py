@@ -1,0 +1,151 @@
+"""Simulator -> ingest over real HTTP -> build: every per-deployment flag, reason, recovery and lead
+time equals the simulator's ground truth (`org.truth`, also served at /_simulator/truth)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.build import build_models
+from flows.config import load_settings
+from ingest.sync import IngestRun
+from simulator.org import generate_organisation
+from simulator.server import SimulatorServer
+
+DEPLOYMENT_FIELDS = [
+    "environment",
+    "service",
+    "sha",
+    "outcome",
+    "created_at",
+    "deployed_at",
+    "failed_at",
+    "is_redeploy",
+    "is_rollback",
+    "is_rework",
+    "is_change_failure",
+    "failure_reasons",
+    "restored_at",
+    "recovery_seconds",
+]
+CHANGE_FIELDS = ["deployment_id", "started_at", "deployed_at", "lead_time_seconds", "pr_number"]
+
+
+def _normal(field: str, value):
+    if field == "failure_reasons":
+        return ",".join(value) if isinstance(value, list) else (value or "")
+    if field.endswith("_at") and isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    if field == "recovery_seconds" and value is not None:
+        return float(value)
+    return value
+
+
+def _rows(con, sql: str) -> list[dict]:
+    result = con.execute(sql)
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+
+def disagreements(con: duckdb.DuckDBPyConnection, truth: dict) -> list[str]:
+    """Every difference between the marts and the truth, one readable line each."""
+    problems = []
+    ours = {
+        (r["repo"], r["source"], r["deployment_id"]): r
+        for r in _rows(con, "select * from marts.deployments")
+    }
+    expected = {(d["repo"], d["source"], d["deployment_id"]): d for d in truth["deployments"]}
+    problems += [f"deployment missing: {k}" for k in expected.keys() - ours.keys()]
+    problems += [f"deployment not in truth: {k}" for k in ours.keys() - expected.keys()]
+    for key in expected.keys() & ours.keys():
+        for field in DEPLOYMENT_FIELDS:
+            want = _normal(field, expected[key][field])
+            got = _normal(field, ours[key][field])
+            if want != got:
+                problems.append(f"deployment {key} {field}: truth {want!r}, ours {got!r}")
+    ours_changes = {
+        (r["repo"], r["service"], r["environment"], r["sha"]): r
+        for r in _rows(con, "select * from marts.changes")
+    }
+    expected_changes = {
+        (c["repo"], c["service"], c["environment"], c["sha"]): c for c in truth["changes"]
+    }
+    problems += [f"change missing: {k}" for k in expected_changes.keys() - ours_changes.keys()]
+    problems += [f"change not in truth: {k}" for k in ours_changes.keys() - expected_changes.keys()]
+    for key in expected_changes.keys() & ours_changes.keys():
+        for field in CHANGE_FIELDS:
+            want = _normal(field, expected_changes[key][field])
+            got = _normal(field, ours_changes[key][field])
+            if want != got:
+                problems.append(f"change {key} {field}: truth {want!r}, ours {got!r}")
+    ours_incidents = {
+        (r["repo"], r["number"]): (r["environment"], r["service"], r["deployment_id"])
+        for r in _rows(con, "select * from marts.incidents")
+    }
+    for incident in truth["incidents"]:
+        key = (incident["repo"], incident["number"])
+        want = (incident["environment"], incident["service"], incident["deployment_id"])
+        if ours_incidents.get(key) != want:
+            problems.append(f"incident {key}: truth {want}, ours {ours_incidents.get(key)}")
+    return problems
+
+
+def _ingest_and_build(tmp_path, scale: str, days: int):
+    org = generate_organisation(seed=7, days=days, end=date(2026, 11, 20), scale=scale)
+    settings = load_settings("simulator/demo.toml")
+    settings.github.seconds_between_requests = 0  # a local server: no pacing needed
+    db = tmp_path / "dora.duckdb"
+    with SimulatorServer(org, host="127.0.0.1", port=0) as server:
+        run = IngestRun(settings, db, "test-token", base_url=server.base_url)
+        try:
+            run.sync_all(settings.repos)
+        finally:
+            run.close()
+        assert not run.unavailable
+    build_models(db, settings)
+    return org, db
+
+
+def _check(org, db):
+    assert org.truth["deployments"] and org.truth["changes"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        problems = disagreements(con, org.truth)
+    assert not problems, f"{len(problems)} disagreements, first ones:\n" + "\n".join(problems[:20])
+
+
+def test_tiny_organisation_matches_the_truth(tmp_path):
+    _check(*_ingest_and_build(tmp_path, "tiny", 30))
+
+
+@pytest.mark.slow
+def test_demo_organisation_through_the_cli_matches_the_served_truth(tmp_path):
+    """The acceptance run: demo scale, 120 days, `dora ingest` then `dora build` as a user would
+    (about 8 minutes on 2 busy cores), checked against GET /_simulator/truth."""
+    org = generate_organisation(seed=7, days=120, end=date(2026, 11, 20), scale="demo")
+    config = tmp_path / "dora.toml"
+    config.write_text(
+        Path("simulator/demo.toml").read_text() + "\n[github]\nseconds_between_requests = 0\n"
+    )
+    db = tmp_path / "dora.duckdb"
+    env = {**os.environ, "GITHUB_TOKEN": "test-token", "PREFECT_HOME": str(tmp_path / "prefect")}
+    dora = [sys.executable, "-m", "flows.cli"]
+    with SimulatorServer(org, host="127.0.0.1", port=0) as server:
+        for command in (
+            ["ingest", "--base-url", server.base_url, "--db", str(db), "--config", str(config)],
+            ["build", "--db", str(db), "--config", str(config)],
+        ):
+            done = subprocess.run(dora + command, env=env, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr[-2000:]
+        with urllib.request.urlopen(f"{server.base_url}/_simulator/truth") as response:
+            truth = json.load(response)
+    with duckdb.connect(str(db), read_only=True) as con:
+        problems = disagreements(con, truth)
+    assert not problems, f"{len(problems)} disagreements, first ones:\n" + "\n".join(problems[:20])
