@@ -1,0 +1,4 @@
+"""The Streamlit dashboard: `app.py` sets up navigation, `views/` holds one script per page."""
+
+# `dora dashboard` passes the snapshot path to the Streamlit process in this variable.
+SNAPSHOT_ENV = "DORA_SNAPSHOT"

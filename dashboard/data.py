@@ -1,0 +1,277 @@
+"""Every query the pages run: parameterised SQL over the snapshot's marts, aggregated in DuckDB.
+
+Period figures are aggregations of the marts' own per-row facts (`is_counted`,
+`is_change_failure`, `lead_time_seconds`, `recovery_seconds`, ...) in SQL; no metric is derived in
+Python. Inputs from the page reach DuckDB only as named parameters.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.scope import Scope
+from dashboard.snapshot import query
+
+IN_SCOPE = """
+    ($repo::varchar is null or repo = $repo)
+    and ($service::varchar is null or service = $service)
+    and ($environment::varchar is null or environment = $environment)
+"""
+# A deployment belongs to the period of its deployed_at, or failed_at for a failed attempt.
+AT = "coalesce(deployed_at, failed_at)"
+IN_PERIOD = f"{AT} >= $start and {AT} < $end"
+BUCKETS = """
+    buckets as (
+        select unnest(generate_series(
+            date_trunc($grain, $start::timestamp),
+            $end::timestamp - interval 1 second,
+            case $grain when 'week' then interval 7 day else interval 1 month end
+        )) as bucket
+    )
+"""
+KIND = """
+    case
+        when outcome = 'failure' then 'failed deploy'
+        when outcome = 'unfinished' then 'unfinished'
+        when is_rollback then 'rollback'
+        when is_redeploy then 'redeploy'
+        when is_change_failure then 'change failure'
+        else 'success'
+    end
+"""
+
+
+def _scoped(scope: Scope, **extra: object) -> dict[str, object]:
+    return {**scope.params(), "grain": scope.grain, "edition": scope.edition, **extra}
+
+
+# --- Filters and snapshot facts ---
+
+
+def scopes() -> pd.DataFrame:
+    """Every repo x service x environment with deployments, plus repos that have none."""
+    return query(
+        """
+        select r.repo, d.service, d.environment
+        from repositories r
+        left join (select distinct repo, service, environment from deployments) d using (repo)
+        order by 1, 2, 3
+        """
+    )
+
+
+def snapshot_info() -> pd.DataFrame:
+    """When the snapshot was built, the data's as-of time, window, edition and last sync."""
+    return query("select * from snapshot_info")
+
+
+def data_span() -> pd.DataFrame:
+    """First and last deployment time in the snapshot (bounds of the date filter)."""
+    return query(
+        f"select min(coalesce(created_at, {AT}))::date as first_day, max({AT})::date as last_day from deployments"
+    )
+
+
+# --- DORA figures ---
+
+
+def period_summary(scope: Scope) -> pd.DataFrame:
+    """One row: the five metrics and their parts for the scope's period."""
+    return query(
+        f"""
+        with counted as (
+            select * from deployments where {IN_SCOPE} and is_counted and {IN_PERIOD}
+        ),
+        lead as (
+            select
+                quantile_cont(lead_time_seconds, 0.5) as lead_time_p50_seconds,
+                quantile_cont(lead_time_seconds, 0.9) as lead_time_p90_seconds,
+                count(*) as changes
+            from changes
+            where {IN_SCOPE} and deployed_at >= $start and deployed_at < $end
+        ),
+        deploy_days as (
+            select distinct deployed_at::date as day from counted where outcome = 'success'
+        ),
+        -- 7- and 30-day buckets counted back from the period's end, as dora_summary does.
+        deploy_days_bucketed as (
+            select distinct day, week_bucket, month_bucket from (
+                select
+                    deployed_at::date as day,
+                    date_diff('second', deployed_at, $end::timestamp) // 604800 as week_bucket,
+                    date_diff('second', deployed_at, $end::timestamp) // 2592000 as month_bucket
+                from counted where outcome = 'success'
+            )
+        ),
+        weeks as (
+            select w.bucket, count(d.day) as days
+            from (select unnest(range(greatest(1, $days // 7))) as bucket) as w
+            left join deploy_days_bucketed as d on d.week_bucket = w.bucket
+            group by w.bucket
+        ),
+        months as (
+            select m.bucket, count(d.day) as days
+            from (select unnest(range(greatest(1, $days // 30))) as bucket) as m
+            left join deploy_days_bucketed as d on d.month_bucket = m.bucket
+            group by m.bucket
+        ),
+        agg as (
+            select
+                count(*) filter (outcome = 'success') as deployments,
+                count(*) as counted_deployments,
+                count(*) filter (is_change_failure) as change_failures,
+                count(*) filter (is_change_failure and recovery_seconds is null) as open_failures,
+                count(*) filter (is_rework and outcome = 'success') as rework_deployments,
+                quantile_cont(recovery_seconds, 0.5) filter (is_change_failure)
+                    as recovery_p50_seconds
+            from counted
+        )
+        select
+            agg.deployments,
+            agg.counted_deployments,
+            agg.deployments / ($days / 7.0) as deploys_per_week,
+            (select count(*) from deploy_days) as deploy_days,
+            (select quantile_cont(days, 0.5) from weeks) as deploy_days_per_week_p50,
+            (select quantile_cont(days, 0.5) from months) as deploy_days_per_month_p50,
+            agg.change_failures,
+            agg.change_failures / nullif(agg.counted_deployments, 0) as change_fail_rate,
+            agg.open_failures,
+            agg.recovery_p50_seconds,
+            lead.lead_time_p50_seconds,
+            lead.lead_time_p90_seconds,
+            lead.changes,
+            agg.rework_deployments / nullif(agg.deployments, 0) as rework_rate
+        from agg, lead
+        """,
+        **_scoped(scope, days=scope.days),
+    )
+
+
+def levels(summary: pd.Series, edition: str) -> dict[str, str | None]:
+    """The DORA level of each banded metric, read from the `dora_levels` reference table.
+
+    A metric without a value (no changes, no failures) gets no level: "no data", never "elite".
+    """
+    measures = [
+        "deploy_days_per_week_p50",
+        "deploy_days_per_month_p50",
+        "deploy_days",
+        "lead_time_p50_seconds",
+        "change_fail_rate",
+        "recovery_p50_seconds",
+    ]
+    params = {m: (None if pd.isna(summary.get(m)) else float(summary.get(m))) for m in measures}
+    frame = query(
+        """
+        with measured as (
+            select
+                l.metric, l.level, l.level_rank, l.comparison, l.threshold,
+                case l.measure
+                    when 'deploy_days_per_week_p50' then $deploy_days_per_week_p50::double
+                    when 'deploy_days_per_month_p50' then $deploy_days_per_month_p50::double
+                    when 'deploy_days' then $deploy_days::double
+                    when 'lead_time_p50_seconds' then $lead_time_p50_seconds::double
+                    when 'change_fail_rate' then $change_fail_rate::double
+                    when 'recovery_p50_seconds' then $recovery_p50_seconds::double
+                end as value,
+                case l.metric
+                    when 'deployment_frequency' then $deploy_days::double
+                    when 'lead_time' then $lead_time_p50_seconds::double
+                    when 'change_fail_rate' then $change_fail_rate::double
+                    when 'recovery' then $recovery_p50_seconds::double
+                end as headline
+            from dora_levels as l
+            where l.edition = $edition
+        )
+        select metric, arg_min(level, level_rank) as level
+        from measured
+        where headline is not null and (
+            comparison = 'always'
+            or (comparison = '>=' and value >= threshold)
+            or (comparison = '>' and value > threshold)
+            or (comparison = '<=' and value <= threshold)
+            or (comparison = '<' and value < threshold)
+        )
+        group by metric
+        """,
+        edition=edition,
+        **params,
+    )
+    return dict(zip(frame["metric"], frame["level"], strict=True))
+
+
+def trend(scope: Scope) -> pd.DataFrame:
+    """Per week or month of the period: the five metrics, empty periods included as zero / NULL."""
+    return query(
+        f"""
+        with {BUCKETS},
+        counted as (
+            select date_trunc($grain, {AT}) as bucket, *
+            from deployments where {IN_SCOPE} and is_counted and {IN_PERIOD}
+        ),
+        by_deployments as (
+            select
+                bucket,
+                count(*) filter (outcome = 'success') as deployments,
+                count(distinct deployed_at::date) filter (outcome = 'success') as deploy_days,
+                count(*) as counted_deployments,
+                count(*) filter (is_change_failure) as change_failures,
+                count(*) filter (is_rework and outcome = 'success') as rework_deployments,
+                quantile_cont(recovery_seconds, 0.5) filter (is_change_failure)
+                    as recovery_p50_seconds
+            from counted group by bucket
+        ),
+        by_changes as (
+            select
+                date_trunc($grain, deployed_at) as bucket,
+                quantile_cont(lead_time_seconds, 0.5) as lead_time_p50_seconds,
+                quantile_cont(lead_time_seconds, 0.9) as lead_time_p90_seconds,
+                count(*) as changes
+            from changes
+            where {IN_SCOPE} and deployed_at >= $start and deployed_at < $end
+            group by bucket
+        )
+        select
+            b.bucket::date as period_start,
+            coalesce(d.deployments, 0) as deployments,
+            coalesce(d.deploy_days, 0) as deploy_days,
+            coalesce(d.counted_deployments, 0) as counted_deployments,
+            coalesce(d.change_failures, 0) as change_failures,
+            d.change_failures / nullif(d.counted_deployments, 0) as change_fail_rate,
+            d.rework_deployments / nullif(d.deployments, 0) as rework_rate,
+            d.recovery_p50_seconds,
+            c.lead_time_p50_seconds,
+            c.lead_time_p90_seconds,
+            coalesce(c.changes, 0) as changes,
+            c.lead_time_p50_seconds / 3600 as lead_time_p50_hours,
+            c.lead_time_p90_seconds / 3600 as lead_time_p90_hours,
+            d.recovery_p50_seconds / 3600 as recovery_p50_hours
+        from buckets b
+        left join by_deployments d using (bucket)
+        left join by_changes c using (bucket)
+        order by b.bucket
+        """,
+        **_scoped(scope),
+    )
+
+
+def summary_by_scope() -> pd.DataFrame:
+    """The `dora_summary` mart as built (window and edition of the snapshot), per scope."""
+    return query(
+        """
+        select
+            repo, service, environment,
+            deployments,
+            deploys_per_week,
+            deployment_frequency_level,
+            lead_time_p50_seconds / 3600 as lead_time_p50_hours,
+            lead_time_level,
+            change_fail_rate,
+            change_fail_rate_level,
+            recovery_p50_seconds / 3600 as recovery_p50_hours,
+            recovery_level,
+            rework_rate
+        from dora_summary
+        order by environment = 'production' desc, repo, service, environment
+        """
+    )

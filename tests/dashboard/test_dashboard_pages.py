@@ -1,0 +1,222 @@
+"""Every page under Streamlit's AppTest: filters, shared links, numbers worked out by hand, messages."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import pytest
+from snapshot_factory import EMPTY_WEEK, build_small
+from streamlit.testing.v1 import AppTest
+
+from dashboard import SNAPSHOT_ENV
+
+PAGES = [
+    "views/overview.py",
+    "views/deployments.py",
+    "views/lead_time.py",
+    "views/stability.py",
+    "views/pipeline.py",
+    "views/before_after.py",
+    "views/data_quality.py",
+]
+TINY_WEEK = {"repo": "acme/tiny", "env": "production", "from": "2026-11-02", "to": "2026-11-08"}
+
+
+def _open(app: AppTest, page: str | None = None, **params: str) -> AppTest:
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _metrics(app: AppTest) -> dict[str, tuple[str, str | None]]:
+    return {m.label: (m.value, m.proto.delta or None) for m in app.metric}
+
+
+def _charts(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+
+
+def _texts(app: AppTest) -> str:
+    parts = [*app.markdown, *app.info, *app.warning, *app.caption, *app.success]
+    return "\n".join(str(p.value) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_units_and_exact_tooltips(app, page):
+    _open(app, page)
+    assert app.title, "each page has a title"
+    assert app.get("vega_lite_chart") or app.get("graphviz_chart") or app.dataframe
+    labels = [button.proto.label for button in app.get("download_button")]
+    assert labels == ["Download CSV", "Download Parquet"] * len(app.dataframe)  # every table
+    for spec in _charts(app):
+        for layer in spec.get("layer") or [spec]:
+            encoding = layer.get("encoding", {})
+            if "x" in encoding and "y" in encoding:
+                assert encoding["x"].get("title") and encoding["y"].get("title"), encoding
+            assert "tooltip" in encoding, layer
+
+
+def test_overview_tiles_are_the_hand_worked_numbers_of_acme_tiny(app):
+    # Week of 2026-11-02: 2 successful deploys + 1 failed attempt + 1 redeploy (not counted);
+    # changes of 2 h, 4 h, 6 h; the failure restored after 2 h. Week before: 1 deploy, 10 h change.
+    _open(app, **TINY_WEEK)
+    tiles = _metrics(app)
+    assert tiles["Deploys per week"] == ("2.0", "+1.0 vs prev.")
+    assert tiles["Lead time (median)"] == ("4.0 h", "−6.0 h vs prev.")
+    assert tiles["Change fail rate"] == ("33.3%", "+33.3% vs prev.")
+    assert tiles["Recovery (median)"][0] == "2.0 h"
+    assert tiles["Recovery (median)"][1] is None  # no failure the week before
+    assert tiles["Rework rate"] == ("0.0%", "+0.0% vs prev.")
+    levels = _texts(app)
+    # 2023 bands: deploy days/week 2 -> high; 4 h -> elite; 33% -> low; 2 h -> high.
+    for level in ("DORA level: high", "DORA level: elite", "DORA level: low"):
+        assert level in levels
+
+
+def test_edition_filter_rebands_the_same_numbers(app):
+    _open(app, edition="2021", **TINY_WEEK)
+    # 2021: lead time elite needs < 1 hour, so 4 h is high; 33% is still low.
+    assert app.selectbox(key="filter_edition").value == "2021"
+    assert "DORA level: elite" not in _texts(app)
+
+
+def test_filters_follow_the_url_and_write_it_back(app):
+    _open(app, **TINY_WEEK, grain="month")
+    assert app.selectbox(key="filter_repo").value == "acme/tiny"
+    assert app.selectbox(key="filter_service").options == ["All", "tiny"]
+    assert app.selectbox(key="filter_grain").value == "month"
+    app.selectbox(key="filter_repo").select("acme/platform").run()
+    assert (
+        app.query_params["repo"] == ["acme/platform"] or app.query_params["repo"] == "acme/platform"
+    )
+    assert app.selectbox(key="filter_service").options == ["All", "api"]
+    assert not app.exception
+
+
+def test_filters_are_kept_when_switching_pages(app):
+    _open(app, **TINY_WEEK)
+    app.switch_page("views/stability.py").run()
+    assert app.selectbox(key="filter_repo").value == "acme/tiny"
+    assert _metrics(app)["Change fail rate"][0] == "33.3%"
+
+
+def test_nonsense_in_the_url_falls_back_to_defaults(app):
+    _open(
+        app, repo="x'); drop table deployments; --", env="<script>", to="not-a-date", grain="year"
+    )
+    assert app.selectbox(key="filter_repo").value == "All"
+    assert app.selectbox(key="filter_environment").value == "production"
+    assert app.selectbox(key="filter_grain").value == "week"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_repo_without_deployments_gets_a_message_not_a_traceback(app, page):
+    _open(app, page, repo="acme/empty")
+    if page in ("views/overview.py", "views/deployments.py"):
+        assert "no deployments" in _texts(app).lower()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_missing_snapshot_says_how_to_build_one(app, page, tmp_path, monkeypatch):
+    monkeypatch.setenv(SNAPSHOT_ENV, str(tmp_path / "nowhere.published.duckdb"))
+    _open(app, page)
+    warning = " ".join(w.value for w in app.warning)
+    assert "No published snapshot" in warning and "dora build" in warning
+
+
+def test_empty_week_shows_zero_deployments_and_no_rates(snapshot_env):
+    from dashboard import data
+    from dashboard.scope import Scope
+
+    trend = data.trend(Scope(None, None, "production", EMPTY_WEEK.replace(day=1), EMPTY_WEEK.replace(day=25)))  # fmt: skip
+    week = trend[trend["period_start"].astype(str).str[:10] == EMPTY_WEEK.isoformat()].iloc[0]
+    assert week["deployments"] == 0
+    assert week["change_fail_rate"] != week["change_fail_rate"]  # NaN: no data, not 0%
+    assert week["lead_time_p50_seconds"] != week["lead_time_p50_seconds"]
+
+
+def test_deployment_drill_down_lists_commits_and_pull_requests(app):
+    _open(app, "views/deployments.py", **TINY_WEEK)
+    picker = app.selectbox(key="drill_deployment")
+    tiny = next(option for option in picker.options if "bbbbbbb" in option)
+    picker.select(tiny).run()
+    shipped = app.dataframe[-1].value
+    assert sorted(shipped["pr_number"].tolist()) == [11, 12]
+    assert "https://github.com/acme/tiny/pull/11" in shipped["pr_url"].tolist()
+    assert 'Fix "quotes" & <b>tags</b>' in shipped["pr_title"].tolist()  # shown as text, verbatim
+    attempts = app.dataframe[0].value
+    assert set(attempts["kind"]) == {"success", "failed deploy", "redeploy"}
+    assert attempts["run_url"].str.startswith("https://github.com/acme/tiny/actions/runs/").all()
+
+
+def test_stability_lists_each_failure_with_reason_and_restoration(app):
+    _open(app, "views/stability.py", **TINY_WEEK)
+    failures = app.dataframe[0].value
+    assert failures[
+        ["deployment_id", "failure_reasons", "status", "restored_by"]
+    ].values.tolist() == [[9002, "deploy_failed", "restored", 9003]]
+    assert failures["recovery_hours"].tolist() == [2.0]
+
+
+def test_incidents_attributed_and_not_are_both_listed(app):
+    _open(app, "views/stability.py", repo="acme/web", **{"from": "2026-08-24", "to": "2026-11-20"})
+    incidents = app.dataframe[-1].value
+    assert {"attributed", "unattributed"} <= set(incidents["attribution"])
+    assert "<script>alert('pwned')</script> checkout down" in incidents["title"].tolist()
+
+
+def test_lead_time_page_shows_distribution_trend_stages_and_slowest(app):
+    _open(app, "views/lead_time.py", **TINY_WEEK)
+    assert _metrics(app)["Median lead time"][0] == "4.0 h"
+    marks = [spec.get("mark", {}).get("type") for spec in _charts(app)]
+    assert marks.count("bar") == 2 and "line" in marks
+    slowest = app.dataframe[0].value
+    assert slowest["lead_time_hours"].tolist() == [6.0, 4.0, 2.0]
+
+
+def test_pipeline_graph_marks_manual_only_and_environments(app):
+    _open(app, "views/pipeline.py", repo="acme/web")
+    dot = app.get("graphviz_chart")[0].proto.spec
+    assert "manual only" in dot and "shape=ellipse" in dot
+    assert 'Deploy \\"web\\" <script>alert(1)</script>' in dot  # escaped into a DOT string
+    health = app.dataframe[0].value
+    assert {"runs", "success_rate", "duration_p50_seconds", "queue_p50_seconds"} <= set(
+        health.columns
+    )
+
+
+def test_before_after_compares_two_periods_around_the_date_in_the_link(app):
+    period = {"from": "2026-10-26", "to": "2026-11-08"}  # its middle would be 2026-11-02
+    _open(app, "views/before_after.py", repo="acme/tiny", env="production", **period, pivot="2026-11-03")  # fmt: skip
+    sides = app.dataframe[0].value
+    # Before: deploys on 10-27 and 11-02, changes of 10 h, 2 h, 4 h. After: the failed attempt
+    # on 11-03 and its fix (6 h change); the redeploy of 11-04 counts nowhere.
+    assert sides["period"].tolist() == ["before", "after"]
+    assert sides["deployments"].tolist() == [2, 1]
+    assert sides["lead_time_p50_hours"].tolist() == [4.0, 6.0]
+    assert sides["change_fail_rate"].tolist() == [0.0, 0.5]
+    assert app.query_params["pivot"] in ("2026-11-03", ["2026-11-03"])
+
+
+def test_new_publish_shows_without_restart_and_no_lock_is_held(app, tmp_path, monkeypatch):
+    live = tmp_path / "dora.published.duckdb"
+    build_small(live)
+    monkeypatch.setenv(SNAPSHOT_ENV, str(live))
+    _open(app, **TINY_WEEK)
+    assert _metrics(app)["Deploys per week"][0] == "2.0"
+    # A read-write open in this process fails if the app still holds a read-only connection.
+    duckdb.connect(str(live)).close()
+    # Publish a new snapshot the way `dora build` does: write aside, then os.replace.
+    fresh = tmp_path / "next.duckdb"
+    build_small(fresh)
+    with duckdb.connect(str(fresh)) as con:
+        con.execute("delete from deployments where deployment_id = 9003")
+    os.replace(fresh, live)
+    app.run()
+    assert _metrics(app)["Deploys per week"][0] == "1.0"
