@@ -1,0 +1,236 @@
+"""`dora demo`: the whole product on the simulated organisation, one visible step at a time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "simulator" / "demo.toml"
+# Any token works against the simulator; this one is never printed or stored.
+DEMO_TOKEN = "demo-token-not-a-secret"
+DASHBOARD_READY_TIMEOUT = 90
+
+
+@dataclass
+class DemoResult:
+    """Where the demo left everything, and how long each step took."""
+
+    db: Path
+    snapshot: Path
+    exports: Path
+    report_html: Path
+    report_eml: Path
+    dashboard_url: str | None = None
+    dashboard: subprocess.Popen | None = None
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    seconds_to_ready: float = 0.0
+
+
+class Progress:
+    """Numbered steps with their duration, on stdout as they happen."""
+
+    def __init__(self, total: int, echo: Callable[[str], None]) -> None:
+        self.total, self.echo = total, echo
+        self.number = 0
+        self.started = time.monotonic()
+        self.steps: list[tuple[str, float]] = []
+
+    def step(self, title: str) -> _Step:
+        self.number += 1
+        self.echo(f"[{self.number}/{self.total}] {title} ...")
+        return _Step(self, title)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+class _Step:
+    def __init__(self, progress: Progress, title: str) -> None:
+        self.progress, self.title = progress, title
+
+    def __enter__(self) -> _Step:
+        self.began = time.monotonic()
+        return self
+
+    def __exit__(self, exc_type, *exc: object) -> None:
+        seconds = time.monotonic() - self.began
+        self.progress.steps.append((self.title, seconds))
+        if exc_type is None:
+            self.progress.echo(f"      done in {seconds:.1f} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def run_demo(
+    data_dir: Path = Path("data"),
+    seed: int = 7,
+    days: int = 120,
+    serve: bool = True,
+    port: int = 8501,
+    echo: Callable[[str], None] = print,
+) -> DemoResult:
+    """Simulator -> ingest flow -> build flow -> exports -> report preview -> dashboard."""
+    # Before Prefect is imported: its settings are read then. The flows below start Prefect's
+    # temporary server, which needs more than its default 20 s on a busy 2-core machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.config import load_settings
+
+    progress = Progress(total=7 if serve else 6, echo=echo)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = data_dir / "dora.duckdb"
+    _fresh_database(db)
+    config = _demo_config(data_dir)
+    settings = load_settings(config)
+    if serve and not _port_is_free(port):
+        port = _free_port()
+
+    with progress.step(f"Generating the simulated organisation (seed {seed}, {days} days)"):
+        from simulator.org import generate_organisation
+
+        org = generate_organisation(seed=seed, days=days, scale="demo")
+        echo(f"      {len(org.repos)} repositories: {', '.join(sorted(org.repos))}")
+
+    with progress.step("Starting the GitHub simulator"):
+        from simulator.server import SimulatorServer
+
+        simulator = SimulatorServer(org, host="127.0.0.1", port=0).start()
+        echo(f"      serving the GitHub REST API at {simulator.base_url}")
+    try:
+        with progress.step("Ingesting the organisation through the ingest flow"):
+            echo("      " + _ingest(db, config, settings, simulator.base_url, sorted(org.repos)))
+    finally:
+        simulator.stop()
+
+    with progress.step("Building the models and publishing the snapshot"):
+        from flows.build import build
+
+        snapshot = Path(build(db=str(db), config=str(config)))
+        echo(f"      published {snapshot}")
+
+    exports = data_dir / "exports"
+    with progress.step(f"Exporting CSV and Parquet to {exports}"):
+        from models.export import export
+
+        files = export(db, exports, "csv") + export(db, exports, "parquet")
+        echo(f"      {len(files)} files")
+
+    with progress.step("Writing the weekly report preview"):
+        from reports.weekly import build_report, reports_dir, write_preview
+
+        email = settings.email.model_copy(update={"dashboard_url": f"http://localhost:{port}/"})
+        report = build_report(db, email, environments=settings.environments.promotion_order)
+        eml, page = write_preview(report, reports_dir(db))
+        echo(f"      {report.subject}")
+        echo(f"      {page}")
+
+    result = DemoResult(db=db, snapshot=snapshot, exports=exports, report_html=page, report_eml=eml)
+    if serve:
+        with progress.step("Starting the dashboard"):
+            result.dashboard_url, result.dashboard = _start_dashboard(db, port)
+    result.steps = progress.steps
+    result.seconds_to_ready = progress.elapsed()
+    return result
+
+
+class NotADemoDatabase(Exception):
+    """The data folder holds a database the demo did not make: it is never overwritten."""
+
+
+def _fresh_database(db: Path) -> None:
+    """Start from an empty database, but only ever delete one an earlier demo made."""
+    marker = db.parent / "demo.toml"  # written by every demo run, never by `dora ingest`
+    if db.exists() and not marker.exists():
+        raise NotADemoDatabase(
+            f"{db} was not made by `dora demo`; pass --data-dir to run the demo elsewhere"
+        )
+    for stale in (db, db.with_name(f"{db.stem}.published.duckdb")):
+        for path in (stale, stale.with_name(stale.name + ".wal")):
+            path.unlink(missing_ok=True)
+
+
+def _demo_config(data_dir: Path) -> Path:
+    """simulator/demo.toml, without the request pacing GitHub needs: the simulator is local."""
+    import tomllib
+
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    if "github" not in tomllib.loads(text):
+        text += "\n[github]\nseconds_between_requests = 0\n"
+    config = data_dir / "demo.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def _ingest(db: Path, config: Path, settings, base_url: str, repos: list[str]) -> str:
+    """Run the real ingest flow against the simulator, with a dummy token in this process only."""
+    from flows.ingest import ingest_with_settings
+
+    previous = os.environ.get("GITHUB_TOKEN")
+    os.environ["GITHUB_TOKEN"] = DEMO_TOKEN
+    try:
+        summary = ingest_with_settings(
+            settings, repos=repos, base_url=base_url, db=str(db), config=str(config)
+        )
+    finally:
+        if previous is None:
+            os.environ.pop("GITHUB_TOKEN", None)
+        else:
+            os.environ["GITHUB_TOKEN"] = previous
+    if summary.stopped or summary.errors:
+        raise RuntimeError(f"ingest failed: {summary.stopped or '; '.join(summary.errors)}")
+    rows = sum(count.new + count.updated for count in summary.rows.values())
+    return f"{summary.requests} requests, {rows} rows in {summary.seconds:.1f} s"
+
+
+def _start_dashboard(db: Path, port: int) -> tuple[str, subprocess.Popen]:
+    """`dora dashboard` in a child process; returns once Streamlit answers its health check."""
+    dashboard = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "dashboard", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + DASHBOARD_READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if dashboard.poll() is not None:
+            raise RuntimeError(f"the dashboard exited with code {dashboard.returncode}")
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return url, dashboard
+        except OSError:
+            time.sleep(0.3)
+    stop_dashboard(dashboard)
+    raise RuntimeError(f"the dashboard did not answer at {url} within {DASHBOARD_READY_TIMEOUT} s")
+
+
+def stop_dashboard(dashboard: subprocess.Popen) -> None:
+    """Stop the dashboard child we started (its own process group)."""
+    if dashboard.poll() is None:
+        os.killpg(dashboard.pid, signal.SIGTERM)
+        try:
+            dashboard.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(dashboard.pid, signal.SIGKILL)

@@ -1,0 +1,99 @@
+"""The week's figures come from the snapshot's marts, untouched, for the right week."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+from snapshot_fixture import REPORT_WEEK, SCRIPT
+
+from models.publish import snapshot_path
+from reports.figures import default_week, gather_week
+from reports.snapshot import SnapshotMissingError
+
+
+def test_default_week_is_the_last_complete_week_before_the_latest_data(snapshot_db):
+    # as_of is Wednesday 25 Nov 2026: the week of 23 Nov is not over, so the week of 16 Nov
+    assert default_week(snapshot_db) == REPORT_WEEK
+
+
+def test_a_missing_snapshot_says_how_to_make_one(tmp_path):
+    with pytest.raises(SnapshotMissingError, match="dora build"):
+        gather_week(tmp_path / "dora.duckdb", REPORT_WEEK)
+
+
+def test_weeks_start_on_monday(snapshot_db):
+    with pytest.raises(ValueError, match="Monday"):
+        gather_week(snapshot_db, date(2026, 11, 17))
+
+
+def test_scope_trends_equal_the_dora_weekly_rows(snapshot_db):
+    figures = gather_week(snapshot_db, REPORT_WEEK)
+    with duckdb.connect(str(snapshot_path(snapshot_db)), read_only=True) as con:
+        mart = {
+            (r[0], r[1], r[2], r[3]): r[4:]
+            for r in con.execute(
+                "select repo, service, environment, week_start, deployments, deploy_days, "
+                "change_failures, change_fail_rate, lead_time_p50_seconds, lead_time_p90_seconds, "
+                "recovery_p50_seconds, rework_rate from dora_weekly"
+            ).fetchall()
+        }
+    keys = [(s.repo, s.service, s.environment) for s in figures.scopes]
+    # production first, and the scope with no deployment in four weeks is left out
+    assert keys == [
+        ("acme/platform", "api", "production"),
+        ("acme/web", "web", "production"),
+        ("acme/platform", "api", "staging"),
+    ]
+    for scope in figures.scopes:
+        assert [w.week_start for w in scope.weeks] == [
+            date(2026, 10, 26),
+            date(2026, 11, 2),
+            date(2026, 11, 9),
+            REPORT_WEEK,
+        ]
+        for week in scope.weeks:
+            row = mart.get((scope.repo, scope.service, scope.environment, week.week_start))
+            got = (
+                week.deployments,
+                week.deploy_days,
+                week.change_failures,
+                week.change_fail_rate,
+                week.lead_time_p50_seconds,
+                week.lead_time_p90_seconds,
+                week.recovery_p50_seconds,
+                week.rework_rate,
+            )
+            # a week without a row has no deployments and no data, never zeros for rates
+            assert got == (row if row else (0, 0, 0, None, None, None, None, None))
+
+
+def test_lists_hold_only_the_weeks_events(snapshot_db):
+    figures = gather_week(snapshot_db, REPORT_WEEK)
+    assert [f["deployment_id"] for f in figures.change_failures] == [101, 103]
+    assert figures.change_failures[0]["recovery_seconds"] == 5400
+    assert figures.change_failures[1]["recovery_seconds"] is None  # still open
+    assert [d["deployment_id"] for d in figures.manual_deployments] == [102, 103]
+    assert [c["sha"][0] for c in figures.slowest_changes] == ["d", "c", "e"]
+    assert SCRIPT in figures.slowest_changes[1]["message_headline"]
+    assert [p["sha"][0] for p in figures.stuck_promotions] == ["f"]
+    assert figures.stuck_promotions_total == 1
+    quality = figures.data_quality
+    assert (quality["attempts"], quality["changes"], quality["repos"]) == (4, 3, 2)
+    assert quality["left_out"]["unfinished_deployments"] == 3
+    assert quality["history"] == {"deployment_attempts": 50, "changes": 38, "incidents": 3}
+
+
+def test_level_crossings_compare_this_week_with_the_last_in_production(snapshot_db):
+    figures = gather_week(snapshot_db, REPORT_WEEK)
+    crossings = [
+        (c.repo, c.service, c.metric, c.previous_level, c.level, c.improved)
+        for c in figures.level_crossings
+    ]
+    # 4 -> 5 deploy days: high -> elite; change fail rate 0% -> 28.6%: elite -> low. Recovery had
+    # no data last week and acme/web had no deployment: neither is a crossing.
+    assert crossings == [
+        ("acme/platform", "api", "deployment frequency", "high", "elite", True),
+        ("acme/platform", "api", "change fail rate", "elite", "low", False),
+    ]
