@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from flows.config import ConfigError, load_settings
+from flows.config import ConfigError, config_path, load_settings
 
 app = typer.Typer(
     name="dora",
@@ -38,6 +38,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error message (DuckDB's run over several)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def settings_or_exit(config: Path | None):
     """Load the settings, or exit 2 with the key and the problem."""
     try:
@@ -51,6 +56,353 @@ def config_command(config: ConfigOption = None) -> None:
     """Validate the config file and print the settings in effect."""
     settings = settings_or_exit(config)
     typer.echo(settings.model_dump_json(indent=2))
+
+
+@app.command("ingest")
+def ingest_command(
+    repo: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--repo", help="OWNER/NAME or OWNER/* (repeatable); default: `repos` in dora.toml."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="YYYY-MM-DD: on a first sync, fetch nothing older."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url", help="API root: github.com, https://HOST/api/v3, or the simulator."
+        ),
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+    config: ConfigOption = None,
+    max_wait: Annotated[
+        float | None,
+        typer.Option("--max-wait", help="Seconds of rate-limit waiting before stopping cleanly."),
+    ] = None,
+) -> None:
+    """Pull GitHub data into the raw tables, incrementally (token from GITHUB_TOKEN).
+
+    Exit codes: 1 some repositories failed, 3 token rejected, 4 stopped at --max-wait.
+    """
+    from flows.ingest_cli import IngestUsageError, run_ingest_command
+
+    settings = settings_or_exit(config)
+    try:
+        code = run_ingest_command(settings, repo or [], since, base_url, db, config, max_wait)
+    except IngestUsageError as exc:
+        raise fail(str(exc), code=2) from None
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("report")
+def report_command(
+    week: Annotated[
+        str | None,
+        typer.Option(
+            "--week",
+            help="Any day of the ISO week to report, YYYY-MM-DD (default: the last complete week "
+            "before the snapshot's latest data).",
+        ),
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Deliver over SMTP (the email section of the config).")
+    ] = False,
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Recipient, instead of email.recipients (repeatable)."),
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+    config: ConfigOption = None,
+) -> None:
+    """Build the weekly email summary; without --send write data/reports/<week>.eml and .html."""
+    from datetime import date
+
+    from reports.mail import EmailDeliveryError
+    from reports.snapshot import SnapshotMissingError
+    from reports.weekly import build_report, reports_dir, send_report, write_preview
+
+    settings = settings_or_exit(config)
+    try:
+        day = date.fromisoformat(week) if week else None
+    except ValueError:
+        raise fail(f"--week {week!r} is not a date (YYYY-MM-DD)", code=2) from None
+    try:
+        report = build_report(
+            db,
+            settings.email,
+            week=day,
+            recipients=to,
+            environments=settings.environments.promotion_order,
+        )
+    except SnapshotMissingError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(report.subject)
+    if not send:
+        eml, page = write_preview(report, reports_dir(db))
+        typer.echo(f"wrote {eml} and {page}")
+        return
+    try:
+        delivered = send_report(report, settings.email, to)
+    except EmailDeliveryError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"sent to {', '.join(delivered)}")
+
+
+@app.command("simulator")
+def simulator_command(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the organisation.")] = 7,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", help="Days of history (default 120; two years for --scale large)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last simulated day, YYYY-MM-DD (default: today).")
+    ] = None,
+    scale: Annotated[str, typer.Option("--scale", help="demo, large or tiny.")] = "demo",
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults",
+            help="Fault probabilities, e.g. 5xx=0.05,403=0.05,429=0.05,reset=0.05,slow=0.05,seed=1",
+        ),
+    ] = None,
+    rate_limit: Annotated[
+        int, typer.Option("--rate-limit", help="Requests per rate-limit window.")
+    ] = 5000,
+    rate_reset_seconds: Annotated[
+        int, typer.Option("--rate-reset-seconds", help="Length of the rate-limit window.")
+    ] = 3600,
+    retry_after_seconds: Annotated[
+        int, typer.Option("--retry-after-seconds", help="Retry-After of 403/429 faults.")
+    ] = 1,
+) -> None:
+    """Serve a simulated GitHub organisation over the GitHub REST API; prints its base URL first."""
+    import time
+    from datetime import date
+
+    from simulator.faults import FaultSpec, FaultSpecError
+
+    if scale not in ("demo", "large", "tiny"):
+        raise fail(f"--scale {scale!r} must be demo, large or tiny", code=2)
+    try:
+        spec = FaultSpec.parse(faults) if faults else None
+    except FaultSpecError as exc:
+        raise fail(f"--faults: {exc}", code=2) from None
+    options: dict = {"seed": seed, "scale": scale}
+    if days is not None:
+        options["days"] = days
+    if end is not None:
+        try:
+            options["end"] = date.fromisoformat(end)
+        except ValueError:
+            raise fail(f"--end {end!r} is not a date (YYYY-MM-DD)", code=2) from None
+    from simulator.org import generate_organisation
+    from simulator.server import SimulatorServer
+
+    started = time.perf_counter()
+    org = generate_organisation(**options)
+    generated = time.perf_counter() - started
+    try:
+        server = SimulatorServer(
+            org,
+            host=host,
+            port=port,
+            faults=spec,
+            rate_limit=rate_limit,
+            rate_reset_seconds=rate_reset_seconds,
+            retry_after_seconds=retry_after_seconds,
+        )
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    typer.echo(server.base_url)
+    sys.stdout.flush()
+    runs = sum(len(r.runs) for r in org.repos.values())
+    typer.echo(
+        f"serving {len(org.repos)} repos, {runs} runs (generated in {generated:.1f}s); "
+        "Ctrl-C to stop",
+        err=True,
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.close()
+
+
+@app.command("dashboard")
+def dashboard_command(
+    db: DbOption = DEFAULT_DB,
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.", min=1, max=65535)] = 8501,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; the default keeps it on this machine.")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the Streamlit dashboard on the published snapshot of --db (read-only)."""
+    from dashboard import SNAPSHOT_ENV
+    from models.publish import snapshot_path
+
+    snapshot = snapshot_path(db).absolute()
+    if not snapshot.exists():
+        typer.echo(f"warning: no snapshot at {snapshot} yet; run `dora build --db {db}`", err=True)
+    typer.echo(f"http://{host}:{port}/", err=True)
+    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    os.environ[SNAPSHOT_ENV] = str(snapshot)
+    os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    # exec, not a child process: Ctrl-C and a supervisor's kill reach Streamlit itself.
+    os.execv(
+        sys.executable,
+        [
+            sys.executable, "-m", "streamlit", "run", str(app_file),
+            "--server.headless", "true",
+            "--server.address", host,
+            "--server.port", str(port),
+            "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer",
+        ],
+    )  # fmt: skip
+
+
+@app.command("serve")
+def serve_command(config: ConfigOption = None, db: DbOption = DEFAULT_DB) -> None:
+    """Register and run the schedules (pipeline hourly, weekly email) against a Prefect server."""
+    from flows.serve import NoPrefectServerError, serve_schedules
+
+    settings = settings_or_exit(config)
+    schedule = settings.schedule
+    typer.echo(
+        f"pipeline on '{schedule.pipeline_cron}', weekly report on '{schedule.report_cron}' "
+        f"({schedule.timezone}); Ctrl+C stops"
+    )
+    resolved = config_path(config)
+    try:
+        serve_schedules(settings, db, resolved if resolved.exists() else None)
+    except NoPrefectServerError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command("build")
+def build_command(
+    db: DbOption = DEFAULT_DB,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="End of the summary window, ISO time (default: latest data)."),
+    ] = None,
+    window_days: Annotated[
+        int | None,
+        typer.Option("--window-days", min=1, help="Days in the summary window (default 90)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Build the SQL models, run the SQL tests, and publish the snapshot the readers open."""
+    from datetime import UTC, datetime
+
+    settings_or_exit(config)
+    when = None
+    if as_of:
+        try:
+            when = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise fail(
+                f"--as-of {as_of!r} is not an ISO time (YYYY-MM-DD[THH:MM])", code=2
+            ) from None
+        if when.tzinfo:
+            when = when.astimezone(UTC).replace(tzinfo=None)
+    if not db.exists():
+        raise fail(f"{db}: no such database; run `dora ingest` first")
+    import duckdb
+
+    try:  # a broken file is one line here, not a failed flow run with its logs
+        duckdb.connect(str(db), read_only=True).close()
+    except duckdb.Error as exc:
+        raise fail(f"{db}: cannot open the database ({_first_line(exc)})") from None
+
+    from flows.build import build
+    from models.runner import BuildFailed
+
+    resolved = config_path(config)
+    try:
+        snapshot = build(
+            db=str(db),
+            config=str(resolved) if resolved.exists() else None,
+            as_of=when,
+            window_days=window_days,
+        )
+    except BuildFailed as exc:
+        # the offending rows matter more than one line here: show them all, publish nothing
+        typer.echo(f"error: build failed, nothing published\n{exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"published {snapshot}")
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write one file per table into.")],
+    file_format: Annotated[
+        str, typer.Option("--format", help="parquet or csv (CSV is spreadsheet-safe).")
+    ] = "parquet",
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Export every table of the published snapshot, one file per table named after it."""
+    if file_format not in ("parquet", "csv"):
+        raise fail(f"--format {file_format!r}: use parquet or csv", code=2)
+    import duckdb
+
+    from models.export import export
+
+    try:
+        written = export(db, out, file_format)
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from None
+    except (OSError, duckdb.Error) as exc:
+        raise fail(f"export to {out} failed, nothing written: {_first_line(exc)}") from None
+    typer.echo(f"wrote {len(written)} files to {out}")
+
+
+@app.command("demo")
+def demo_command(
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after the report preview (no dashboard).")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated organisation.")] = 7,
+    days: Annotated[
+        int, typer.Option("--days", min=1, help="Days of simulated history up to today.")
+    ] = 120,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Dashboard port.")] = 8501,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the database, exports and report go.")
+    ] = Path("data"),
+) -> None:
+    """Run the whole product on the built-in simulated organisation, then open the dashboard."""
+    import signal
+
+    from flows.demo import run_demo, stop_dashboard
+
+    try:
+        result = run_demo(
+            data_dir=data_dir, seed=seed, days=days, serve=not no_serve, port=port, echo=typer.echo
+        )
+    except Exception as exc:  # the demo's edge: one line, whichever step failed
+        raise fail(f"demo stopped: {exc}") from None
+    typer.echo(f"database  {result.db}  (snapshot {result.snapshot})")
+    typer.echo(f"exports   {result.exports}/")
+    typer.echo(f"report    {result.report_html}")
+    if result.dashboard is None:
+        typer.echo(f"ready in {result.seconds_to_ready:.0f} s")
+        return
+    typer.echo(
+        f"dashboard {result.dashboard_url}  (ready in {result.seconds_to_ready:.0f} s; Ctrl+C stops)"
+    )
+    # a supervisor's SIGTERM must stop the dashboard child too, as Ctrl+C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        result.dashboard.wait()
+    finally:
+        stop_dashboard(result.dashboard)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 -- Models read the typed columns; `payload` lets them be rebuilt or extended without re-fetching.
 create schema if not exists raw;
 
+-- Version 2 added raw.http_etags.summary and raw.compared_shas (ingest.store upgrades older files).
 create table if not exists raw.schema_version (
     version integer not null,
     applied_at timestamp not null
@@ -224,8 +225,25 @@ create table if not exists raw.sync_state (
 );
 
 -- Stored ETag per page URL, for conditional re-reads that GitHub does not charge for.
+-- `summary` (schema 2) remembers what a 304 does not resend: the next page's URL, the item count,
+-- total_count and the range of the stream's cursor field on that page.
 create table if not exists raw.http_etags (
     url varchar primary key,
     etag varchar,
-    fetched_at timestamp
+    fetched_at timestamp,
+    summary json
+);
+
+-- Schema 2: deployed shas looked up with `compare/{default_branch}...{sha}` (off-branch commit ranges).
+-- status: ahead | behind | identical | diverged | not_found; the commits ahead are in raw.commits.
+create table if not exists raw.compared_shas (
+    repo varchar not null,
+    sha varchar not null,
+    base_ref varchar,
+    status varchar,
+    ahead_by integer,
+    behind_by integer,
+    merge_base_sha varchar,
+    fetched_at timestamp,
+    primary key (repo, sha)
 );

@@ -1,0 +1,166 @@
+"""Ingest benchmark: full-sync requests vs the page minimum, re-sync charged requests, rows/s.
+
+Runs `dora simulator` (demo scale by default) in its own process, then the `ingest` flow twice
+against it, and reads the simulator's request counter. The page minimum is the sum over list
+streams of ceil(items / 100), computed from the same deterministic organisation.
+
+    .venv/bin/python bench/bench_ingest.py [--scale demo|tiny|large] [--seed 7] [--end 2026-11-20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LIST_ROUTES = (
+    "/orgs/{org}/repos",
+    "/repos/{owner}/{repo}/actions/runs",
+    "/repos/{owner}/{repo}/actions/workflows",
+    "/repos/{owner}/{repo}/deployments",
+    "/repos/{owner}/{repo}/environments",
+    "/repos/{owner}/{repo}/commits",
+    "/repos/{owner}/{repo}/pulls",
+    "/repos/{owner}/{repo}/issues",
+)
+
+
+def page_minimum(org, incident_labels=("incident",)) -> int:
+    """Sum over list streams of ceil(items / 100), from the organisation's records."""
+    pages = math.ceil(len(org.repos) / 100)
+    labels = {label.lower() for label in incident_labels}
+    for repo in org.repos.values():
+        on_branch, todo = set(), [repo.branches.get(repo.default_branch)]
+        while todo:
+            sha = todo.pop()
+            if sha and sha not in on_branch and sha in repo.commits:
+                on_branch.add(sha)
+                todo.extend(repo.commits[sha].parents)
+        incidents = [i for i in repo.issues if labels & {lab.lower() for lab in i.labels}]
+        for n in (
+            len(repo.runs),
+            len(repo.workflows),
+            len(repo.deployments),
+            len(repo.environments),
+            len(on_branch),
+            len(repo.pulls),
+            len(incidents),
+        ):
+            pages += math.ceil(n / 100)
+        pages += 1 if repo.workflow_files else 0  # the .github/workflows listing
+    return pages
+
+
+def stats(base_url: str) -> dict:
+    with urllib.request.urlopen(f"{base_url}/_simulator/stats") as response:
+        return json.load(response)
+
+
+def route_counts(snapshot: dict) -> Counter:
+    counts: Counter = Counter()
+    for route, by_status in snapshot["requests"].items():
+        for status, n in by_status.items():
+            counts[route, status] += n
+    return counts
+
+
+def ingest_once(base_url: str, db: Path):
+    from flows.config import Settings
+    from flows.ingest import ingest_with_settings
+
+    settings = Settings.model_validate({"github": {"seconds_between_requests": 0}})
+    return ingest_with_settings(settings, repos=["acme/*"], base_url=base_url, db=str(db))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="demo")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--end", default="2026-11-20")
+    args = parser.parse_args()
+    os.environ.setdefault("GITHUB_TOKEN", "bench-token")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+
+    from simulator.org import generate_organisation
+
+    org = generate_organisation(seed=args.seed, scale=args.scale, end=date.fromisoformat(args.end))
+    minimum = page_minimum(org)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/dora"),
+            "simulator",
+            "--scale",
+            args.scale,
+            "--seed",
+            str(args.seed),
+            "--end",
+            args.end,
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base_url = server.stdout.readline().strip()
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "dora.duckdb"
+            before = route_counts(stats(base_url))
+            full = ingest_once(base_url, db)
+            middle = route_counts(stats(base_url))
+            again = ingest_once(base_url, db)
+            after = route_counts(stats(base_url))
+    finally:
+        server.terminate()
+        server.wait()
+
+    full_counts, re_counts = middle - before, after - middle
+    list_requests = sum(n for (route, _), n in full_counts.items() if route in LIST_ROUTES)
+    full_requests = sum(full_counts.values())
+    streams = len(org.repos) * 9
+    rows = sum(c.new + c.updated for c in full.rows.values())
+    re_charged = sum(n for (_, status), n in re_counts.items() if status != "304")
+    print(
+        f"scale={args.scale} seed={args.seed} end={args.end}: {len(org.repos)} repos, "
+        f"{sum(len(r.runs) for r in org.repos.values()):,} runs"
+    )
+    print(f"{'figure':<44}{'value':>12}")
+    for name, value in (
+        ("page minimum (list streams)", f"{minimum:,}"),
+        ("full sync: list requests", f"{list_requests:,}"),
+        ("full sync: list requests / page minimum", f"{list_requests / minimum:.3f}"),
+        ("full sync: per-item requests", f"{full_requests - list_requests:,}"),
+        ("full sync: all requests", f"{full_requests:,}"),
+        ("full sync: rows loaded", f"{rows:,}"),
+        ("full sync: seconds (flow)", f"{full.seconds:.1f}"),
+        ("full sync: rows per second", f"{rows / full.seconds:,.0f}"),
+        ("re-sync: requests", f"{sum(re_counts.values()):,}"),
+        (
+            "re-sync: 304 not modified",
+            f"{sum(n for (_, s), n in re_counts.items() if s == '304'):,}",
+        ),
+        ("re-sync: charged requests", f"{re_charged:,}"),
+        ("re-sync: charged per repo x stream", f"{re_charged / streams:.2f}"),
+        ("re-sync: rows changed", f"{sum(c.new + c.updated for c in again.rows.values()):,}"),
+    ):
+        print(f"{name:<44}{value:>12}")
+    print("\nfull sync requests by route (status: count):")
+    for route in sorted({r for r, _ in full_counts}):
+        by_status = {s: n for (r, s), n in full_counts.items() if r == route}
+        print(f"  {route:<60}{by_status}")
+    return 0 if full.ok and again.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The body of `dora ingest`: progress bars per repo and stream, the summary, the exit code.
+
+Exit codes: 0 all done; 1 some repository or stream failed (the others were synced);
+2 bad arguments or config; 3 the token was rejected; 4 stopped early at --max-wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from flows.config import Settings
+
+REPO_PATTERN = re.compile(r"[\w.-]+/([\w.-]+|\*)")
+
+
+class IngestUsageError(ValueError):
+    """A bad argument: reported in one line, exit code 2."""
+
+
+def check_arguments(repos: list[str], since: str | None, settings: Settings) -> list[str]:
+    """Validate what was asked for; returns the repo patterns to ingest."""
+    patterns = repos or settings.repos
+    if not patterns:
+        raise IngestUsageError(
+            "no repositories: pass --repo OWNER/NAME or set `repos` in dora.toml"
+        )
+    for pattern in patterns:
+        if not REPO_PATTERN.fullmatch(pattern):
+            raise IngestUsageError(f"--repo {pattern!r}: expected OWNER/NAME or OWNER/*")
+    if since is not None:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            raise IngestUsageError(f"--since {since!r}: expected a date as YYYY-MM-DD") from None
+    if not os.environ.get("GITHUB_TOKEN"):
+        raise IngestUsageError("GITHUB_TOKEN is not set (the token is read from it only)")
+    return patterns
+
+
+class StreamProgress:
+    """One line per repo x stream with the items seen so far (thread-safe)."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<40}"),
+            TextColumn("{task.completed:>8,.0f} items"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=not console.is_terminal,
+        )
+        self._tasks: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, repo: str, stream: str, seen: int) -> None:
+        with self._lock:
+            key = (repo, stream)
+            if key not in self._tasks:
+                self._tasks[key] = self.progress.add_task(f"{repo} {stream}", total=None)
+            self.progress.update(self._tasks[key], completed=seen)
+
+
+def run_ingest_command(
+    settings: Settings,
+    repos: list[str],
+    since: str | None,
+    base_url: str | None,
+    db: Path,
+    config: Path | None,
+    max_wait: float | None,
+) -> int:
+    """Run the ingest flow with progress bars; print the summary; return the exit code."""
+    patterns = check_arguments(repos, since, settings)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.ingest import ingest_with_settings, set_progress_listener
+
+    console = Console(stderr=True)
+    bars = StreamProgress(console)
+    handler = RichHandler(console=console, show_path=False, show_time=False)
+    logger = logging.getLogger("dora.ingest")
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    set_progress_listener(bars)
+    try:
+        with bars.progress:
+            summary = ingest_with_settings(
+                settings,
+                repos=patterns,
+                since=since,
+                base_url=base_url,
+                db=str(db),
+                config=str(config) if config else None,
+                max_wait=max_wait,
+            )
+    finally:
+        set_progress_listener(None)
+        logger.removeHandler(handler)
+    print(summary.render(), file=sys.stdout, flush=True)
+    if summary.stopped:
+        code = 3 if "token" in summary.stopped else 4
+        print(f"error: {summary.stopped}", file=sys.stderr)
+        return code
+    return 0 if summary.ok else 1

@@ -1,0 +1,241 @@
+"""The raw DuckDB layer: schema upgrades, bulk upserts by natural key, sync state and ETags.
+
+Every write goes through `Store.transaction()`: the rows of a page, the page's ETag and (at the
+end of a stream) its cursor commit together, so a process killed at any moment leaves either all
+of a page or none of it. Writes are serialised by a lock (DuckDB has one writer per file; repos
+are fetched on several threads); reads and network I/O are not.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+SCHEMA_FILE = Path(__file__).with_name("raw_schema.sql")
+SCHEMA_VERSION = 2
+
+# Upgrades for files created by an older raw_schema.sql (additive only: MODELS reads these tables).
+UPGRADES = ("alter table raw.http_etags add column if not exists summary json",)
+
+_ARROW_TYPES = {
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "DOUBLE": pa.float64(),
+}
+
+
+def utc_now() -> datetime:
+    """Now as naive UTC, the way every timestamp is stored."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    key: tuple[str, ...]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [(c, _ARROW_TYPES[t]) for c, t in zip(self.columns, self.types, strict=True)]
+        )
+
+
+@dataclass
+class UpsertCount:
+    new: int = 0
+    updated: int = 0
+
+    def add(self, other: UpsertCount) -> None:
+        self.new += other.new
+        self.updated += other.updated
+
+
+@dataclass(frozen=True)
+class StoredEtag:
+    etag: str
+    summary: dict[str, Any]
+
+
+class Store:
+    """One DuckDB file holding schema `raw`; thread-safe for the ingest's writers."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(str(self.path))
+        self._lock = threading.RLock()
+        self._tables: dict[str, TableInfo] = {}
+        self._create_or_upgrade()
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _create_or_upgrade(self) -> None:
+        with self._lock:
+            con = self._con
+            con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+            for statement in UPGRADES:
+                con.execute(statement)
+            current = con.execute("select max(version) from raw.schema_version").fetchone()[0]
+            if current is None or current < SCHEMA_VERSION:
+                con.execute(
+                    "insert into raw.schema_version values (?, ?)", [SCHEMA_VERSION, utc_now()]
+                )
+
+    def table(self, name: str) -> TableInfo:
+        """Columns, DuckDB types and primary key of `raw.<name>`."""
+        if name not in self._tables:
+            with self._lock:
+                cols = self._con.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+                    [name],
+                ).fetchall()
+                key = self._con.execute(
+                    "select constraint_column_names from duckdb_constraints() "
+                    "where schema_name = 'raw' and table_name = ? and constraint_type = 'PRIMARY KEY'",
+                    [name],
+                ).fetchone()
+            if not cols:
+                raise KeyError(f"no table raw.{name}")
+            self._tables[name] = TableInfo(
+                name, tuple(c for c, _ in cols), tuple(t for _, t in cols), tuple(key[0])
+            )
+        return self._tables[name]
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        """Run a read query on its own cursor."""
+        with self._lock:
+            cursor = self._con.cursor()
+        try:
+            return cursor.execute(sql, params or []).fetchall()
+        finally:
+            cursor.close()
+
+    def etag(self, url: str) -> StoredEtag | None:
+        rows = self.query("select etag, summary from raw.http_etags where url = ?", [url])
+        if not rows or not rows[0][0]:
+            return None
+        return StoredEtag(rows[0][0], json.loads(rows[0][1]) if rows[0][1] else {})
+
+    def state(self, repo: str, stream: str) -> tuple[datetime | None, dict[str, Any]]:
+        """The stream's cursor and details, or (None, {}) before its first complete sync."""
+        rows = self.query(
+            "select cursor_at, details from raw.sync_state where repo = ? and stream = ?",
+            [repo, stream],
+        )
+        if not rows:
+            return None, {}
+        return rows[0][0], json.loads(rows[0][1]) if rows[0][1] else {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """All writes inside commit together or not at all."""
+        with self._lock:
+            cursor = self._con.cursor()
+            cursor.begin()
+            try:
+                yield Transaction(self, cursor)
+            except BaseException:
+                cursor.rollback()
+                cursor.close()
+                raise
+            cursor.commit()
+            cursor.close()
+
+
+class Transaction:
+    """The write operations of one transaction (see `Store.transaction`)."""
+
+    def __init__(self, store: Store, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._store = store
+        self._cur = cursor
+
+    def upsert(self, table: str, rows: list[dict[str, Any]]) -> UpsertCount:
+        """Insert new rows and replace changed ones by primary key; identical rows are left alone."""
+        if not rows:
+            return UpsertCount()
+        info = self._store.table(table)
+        unique = {tuple(r.get(k) for k in info.key): r for r in rows}  # last one wins
+        arrow = pa.Table.from_pylist(list(unique.values()), schema=info.arrow_schema)
+        cols = ", ".join(f'"{c}"' for c in info.columns)
+        casts = ", ".join(
+            f'cast(i."{c}" as {t}) as "{c}"' for c, t in zip(info.columns, info.types, strict=True)
+        )
+        keys = " and ".join(f'c."{k}" = t."{k}"' for k in info.key)
+        self._cur.register("incoming_rows", arrow)
+        try:
+            # Only rows that differ from what is stored are written: a re-sync changes no row.
+            self._cur.execute(
+                f"create or replace temp table changed_rows as "
+                f"select {casts} from incoming_rows i except select {cols} from raw.{table}"
+            )
+            new = self._cur.execute(
+                f"select count(*) from changed_rows c where not exists "
+                f"(select 1 from raw.{table} t where {keys})"
+            ).fetchone()[0]
+            total = self._cur.execute("select count(*) from changed_rows").fetchone()[0]
+            if total:
+                self._cur.execute(
+                    f"insert or replace into raw.{table} ({cols}) select {cols} from changed_rows"
+                )
+            self._cur.execute("drop table changed_rows")
+        finally:
+            self._cur.unregister("incoming_rows")
+        return UpsertCount(new=new, updated=total - new)
+
+    def delete(self, table: str, where: str, params: Sequence[Any]) -> int:
+        return (
+            self._cur.execute(f"delete from raw.{table} where {where} returning 1", list(params))
+            .fetchall()
+            .__len__()
+        )
+
+    def set_etag(self, url: str, etag: str | None, summary: dict[str, Any]) -> None:
+        if not etag:
+            return
+        self._cur.execute(
+            "insert or replace into raw.http_etags (url, etag, fetched_at, summary) values (?, ?, ?, ?)",
+            [url, etag, utc_now(), json.dumps(summary, sort_keys=True)],
+        )
+
+    def set_state(
+        self, repo: str, stream: str, cursor_at: datetime | None, details: dict[str, Any]
+    ) -> None:
+        self._cur.execute(
+            "insert or replace into raw.sync_state (repo, stream, cursor_at, details, synced_at) "
+            "values (?, ?, ?, ?, ?)",
+            [repo, stream, cursor_at, json.dumps(details, sort_keys=True), utc_now()],
+        )
+
+    def skip(self, repo: str, stream: str, item_key: str, reason: str) -> None:
+        """Record a malformed item (kept for the data-quality report)."""
+        self._cur.execute(
+            "insert or replace into raw.skipped_items (repo, stream, item_key, reason, seen_at) "
+            "values (?, ?, ?, ?, ?)",
+            [repo, stream, item_key, reason[:500], utc_now()],
+        )

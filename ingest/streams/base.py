@@ -1,0 +1,164 @@
+"""What every stream shares: its context, ETag-aware paging, and the atomic page commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flows.config import Settings
+from ingest.client import GitHubClient, Response
+from ingest.payloads import MalformedItem, timestamp
+from ingest.store import Store, UpsertCount
+
+log = logging.getLogger("dora.ingest")
+
+ProgressCallback = Callable[[str, str, int], None]  # (repo, stream, items seen so far)
+
+
+@dataclass
+class StreamContext:
+    """One repo x stream at work: the client, the store, the settings and the counters."""
+
+    client: GitHubClient
+    store: Store
+    repo: str
+    stream: str
+    settings: Settings
+    since: datetime | None = None  # first-sync floor (naive UTC)
+    progress: ProgressCallback | None = None
+    counts: dict[str, UpsertCount] = field(default_factory=dict)  # per raw table
+    skipped: int = 0
+    seen: int = 0
+    notes: list[str] = field(default_factory=list)  # things the user should hear about
+
+    def url(self, suffix: str, params: dict[str, Any] | None = None) -> str:
+        return self.client.url(f"/repos/{self.repo}{suffix}", params)
+
+    def list_params(self, **params: Any) -> dict[str, Any]:
+        return {**params, "per_page": self.client.per_page}
+
+    def saw(self, n: int) -> None:
+        self.seen += n
+        if self.progress:
+            self.progress(self.repo, self.stream, self.seen)
+
+    def repository(self) -> dict[str, Any]:
+        """The stored repository row (the repository stream runs first)."""
+        rows = self.store.query(
+            "select default_branch, created_at from raw.repositories where repo = ?", [self.repo]
+        )
+        if not rows:
+            return {"default_branch": None, "created_at": None}
+        return {"default_branch": rows[0][0], "created_at": rows[0][1]}
+
+    def commit(
+        self,
+        page: Page | None,
+        rows: dict[str, list[dict]],
+        skipped: list[MalformedItem] = (),
+        state: tuple[datetime | None, dict[str, Any]] | None = None,
+        deletes: list[tuple[str, str, list[Any]]] = (),
+        sub_pages: list[Page] = (),
+    ) -> None:
+        """Rows, skipped items, the pages' ETags and the stream state: one transaction."""
+        with self.store.transaction() as tx:
+            for table, where, params in deletes:
+                tx.delete(table, where, params)
+            for table, table_rows in rows.items():
+                self.counts.setdefault(table, UpsertCount()).add(tx.upsert(table, table_rows))
+            for bad in skipped:
+                log.warning("%s %s: skipped malformed item %s", self.repo, self.stream, bad)
+                tx.skip(self.repo, self.stream, bad.key, bad.reason)
+            for fetched in [page, *sub_pages]:
+                if fetched is not None and fetched.fresh:
+                    tx.set_etag(fetched.url, fetched.etag, fetched.summary)
+            if state is not None:
+                tx.set_state(self.repo, self.stream, state[0], state[1])
+        self.skipped += len(skipped)
+
+
+@dataclass
+class Page:
+    """One page of a list: fresh (200, with items) or not modified (304, summary only)."""
+
+    url: str
+    fresh: bool
+    items: list[Any]
+    summary: dict[str, Any]
+    etag: str | None = None
+    body: Any = None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.summary.get("next")
+
+    @property
+    def total_count(self) -> int | None:
+        return self.summary.get("total_count")
+
+    def oldest(self) -> datetime | None:
+        """The smallest value of the stream's cursor field on this page."""
+        return timestamp(self.summary["min"]) if self.summary.get("min") else None
+
+    def newest(self) -> datetime | None:
+        return timestamp(self.summary["max"]) if self.summary.get("max") else None
+
+
+def fetch(
+    ctx: StreamContext, url: str, list_key: str | None = None, cursor_field: str | None = None
+) -> Page:
+    """GET one page with its stored ETag; a 304 comes back with what was remembered of it."""
+    stored = ctx.store.etag(url)
+    response = ctx.client.get(url, etag=stored.etag if stored else None)
+    if response.status == 304 and stored is not None:
+        return Page(url, False, [], stored.summary, stored.etag)
+    return _fresh_page(response, list_key, cursor_field)
+
+
+def pages(
+    ctx: StreamContext, url: str, list_key: str | None = None, cursor_field: str | None = None
+) -> Iterator[Page]:
+    """Follow `Link: rel=next` from `url`; the consumer commits each page and may stop early."""
+    next_url: str | None = url
+    while next_url:
+        page = fetch(ctx, next_url, list_key, cursor_field)
+        ctx.saw(page.summary.get("count", 0))
+        yield page
+        next_url = page.next_url
+
+
+def _fresh_page(response: Response, list_key: str | None, cursor_field: str | None) -> Page:
+    body = response.body
+    if list_key is not None:
+        items = body.get(list_key) if isinstance(body, dict) else None
+        total = body.get("total_count") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            items = []
+    elif isinstance(body, list):
+        items, total = body, None
+    else:
+        items, total = ([body] if body is not None else []), None
+    values = (
+        [item.get(cursor_field) for item in items if isinstance(item, dict)] if cursor_field else []
+    )
+    values = [v for v in values if isinstance(v, str)]
+    parsed = sorted((timestamp(v), v) for v in values if _parses(v))
+    summary = {
+        "next": response.next_url,
+        "count": len(items),
+        "total_count": total,
+        "min": parsed[0][1] if parsed else None,
+        "max": parsed[-1][1] if parsed else None,
+    }
+    return Page(response.url, True, items, summary, response.etag, body)
+
+
+def _parses(value: str) -> bool:
+    try:
+        timestamp(value)
+    except MalformedItem:
+        return False
+    return True

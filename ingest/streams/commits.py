@@ -1,0 +1,91 @@
+"""Commits of the default branch since cursor - 1 day, plus compare ranges of off-branch deploys.
+
+The cursor is the newest committer date seen; the list is newest first, so it commits with the
+last page. Deployed shas that are neither in raw.commits nor compared before are looked up with
+`compare/{default_branch}...{sha}`: the commits ahead of the default branch are stored like any
+other, and the outcome in raw.compared_shas, so a sha is compared once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+from urllib.parse import quote
+
+from ingest.client import GitHubError, NotFound
+from ingest.payloads import commit_row, rows_or_skips, timestamp
+from ingest.store import utc_now
+from ingest.streams.base import Page, StreamContext, pages
+
+LOOKBACK = timedelta(days=1)
+
+
+def sync_commits(ctx: StreamContext) -> None:
+    """Default-branch commits, then compare ranges for deployed shas not on it."""
+    branch = ctx.repository()["default_branch"]
+    if branch:
+        _branch_commits(ctx, branch)
+        _compare_deployed_shas(ctx, branch)
+
+
+def _branch_commits(ctx: StreamContext, branch: str) -> None:
+    cursor, _ = ctx.store.state(ctx.repo, "commits")
+    since = (cursor - LOOKBACK) if cursor else ctx.since
+    params = {"sha": branch}
+    if since is not None:
+        params["since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    newest = cursor
+    try:
+        for page in pages(ctx, ctx.url("/commits", ctx.list_params(**params))):
+            rows, skipped = rows_or_skips(page.items, partial(commit_row, ctx.repo))
+            dates = [r["committer_date"] for r in rows if r["committer_date"]]
+            if page.fresh and dates:
+                newest = max(filter(None, [newest, *dates]))
+            elif not page.fresh and page.summary.get("newest_commit"):
+                newest = max(filter(None, [newest, timestamp(page.summary["newest_commit"])]))
+            if page.fresh and dates:
+                page.summary["newest_commit"] = max(dates).strftime("%Y-%m-%dT%H:%M:%SZ")
+            last = page.next_url is None
+            if page.fresh or last:
+                ctx.commit(page, {"commits": rows}, skipped, state=(newest, {}) if last else None)
+    except GitHubError as exc:
+        if exc.status != 409:  # 409: the repository is empty
+            raise
+
+
+def _compare_deployed_shas(ctx: StreamContext, branch: str) -> None:
+    shas = [
+        sha
+        for (sha,) in ctx.store.query(
+            "select distinct d.sha from raw.deployments d where d.repo = ? and d.sha is not null "
+            "and not exists (select 1 from raw.commits c where c.repo = d.repo and c.sha = d.sha) "
+            "and not exists (select 1 from raw.compared_shas x where x.repo = d.repo and x.sha = d.sha) "
+            "order by 1",
+            [ctx.repo],
+        )
+    ]
+    for sha in shas:
+        url = ctx.url(f"/compare/{quote(branch, safe='')}...{sha}", ctx.list_params())
+        outcome = {"repo": ctx.repo, "sha": sha, "base_ref": branch, "fetched_at": utc_now()}
+        rows: list[dict] = []
+        bad = []
+        fetched: list[Page] = []
+        try:
+            for page in pages(ctx, url):
+                fetched.append(page)
+                body = page.body if isinstance(page.body, dict) else {}
+                if "status" in body:
+                    outcome.update(
+                        status=body.get("status"),
+                        ahead_by=body.get("ahead_by"),
+                        behind_by=body.get("behind_by"),
+                        merge_base_sha=(body.get("merge_base_commit") or {}).get("sha"),
+                    )
+                good, skipped = rows_or_skips(
+                    body.get("commits") or [], partial(commit_row, ctx.repo)
+                )
+                rows.extend(good)
+                bad.extend(skipped)
+        except NotFound:
+            outcome["status"] = "not_found"
+        ctx.commit(None, {"commits": rows, "compared_shas": [outcome]}, bad)

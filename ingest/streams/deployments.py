@@ -1,0 +1,93 @@
+"""Deployments newest first down to the look-back, with the statuses of those that changed.
+
+The list has no `since` filter, so it is paged newest first until a page's oldest deployment is
+older than cursor - look-back (statuses arrive late). A new status bumps a deployment's
+`updated_at`, so statuses are fetched only for deployments that are new, whose `updated_at`
+moved, or whose latest stored state is not final (those re-reads send an ETag: a 304 is free).
+Statuses commit in the same transaction as their deployment's page; the cursor (newest
+`created_at`) commits with the last page, because the list runs newest first.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+from ingest.client import NotFound
+from ingest.payloads import (
+    MalformedItem,
+    deployment_row,
+    deployment_status_row,
+    rows_or_skips,
+)
+from ingest.streams.base import Page, StreamContext, pages
+
+FINAL_STATES = ("success", "failure", "error", "inactive")
+
+
+def sync_deployments(ctx: StreamContext) -> None:
+    """Deployments and their statuses, incrementally (see the module docstring)."""
+    cursor, _ = ctx.store.state(ctx.repo, "deployments")
+    lookback = timedelta(days=ctx.settings.github.deployments_lookback_days)
+    lower = (cursor - lookback) if cursor else ctx.since
+    newest = cursor
+    url = ctx.url("/deployments", ctx.list_params())
+    for page in pages(ctx, url, cursor_field="created_at"):
+        page_newest, oldest = page.newest(), page.oldest()
+        if page_newest is not None and (newest is None or page_newest > newest):
+            newest = page_newest
+        last = page.next_url is None or (
+            lower is not None and oldest is not None and oldest < lower
+        )
+        state = (newest, {}) if last else None
+        if page.fresh:
+            rows, skipped = rows_or_skips(page.items, partial(deployment_row, ctx.repo))
+            statuses, status_pages, bad = _statuses_needed(ctx, rows)
+            ctx.commit(
+                page,
+                {"deployments": rows, "deployment_statuses": statuses},
+                skipped + bad,
+                state=state,
+                sub_pages=status_pages,
+            )
+        elif last:
+            ctx.commit(None, {}, state=state)
+        if last:
+            return
+    ctx.commit(None, {}, state=(newest, {}))
+
+
+def _statuses_needed(
+    ctx: StreamContext, rows: list[dict]
+) -> tuple[list[dict], list[Page], list[MalformedItem]]:
+    if not rows:
+        return [], [], []
+    stored = {
+        row[0]: (row[1], row[2])
+        for row in ctx.store.query(
+            "select d.deployment_id, d.updated_at, "
+            "  (select s.state from raw.deployment_statuses s "
+            "   where s.repo = d.repo and s.deployment_id = d.deployment_id "
+            "   order by s.created_at desc, s.status_id desc limit 1) "
+            "from raw.deployments d where d.repo = ? and list_contains(?, d.deployment_id)",
+            [ctx.repo, [r["deployment_id"] for r in rows]],
+        )
+    }
+    statuses: list[dict] = []
+    fetched: list[Page] = []
+    bad: list[MalformedItem] = []
+    for row in rows:
+        known = stored.get(row["deployment_id"])
+        if known is not None and known[0] == row["updated_at"] and known[1] in FINAL_STATES:
+            continue
+        url = ctx.url(f"/deployments/{row['deployment_id']}/statuses", ctx.list_params())
+        to_row = partial(deployment_status_row, ctx.repo, row["deployment_id"])
+        try:
+            for page in pages(ctx, url):
+                fetched.append(page)
+                good, skipped = rows_or_skips(page.items, to_row)
+                statuses.extend(good)
+                bad.extend(skipped)
+        except NotFound:
+            continue
+    return statuses, fetched, bad

@@ -1,0 +1,211 @@
+"""One ingest run: the shared store, counters and abort flag, and a repo x stream runner.
+
+The Prefect flow (flows/ingest.py) wires `IngestRun.run_stream` into tasks; tests and the plain
+path call `IngestRun.sync_all` directly. Fatal errors (bad token, --max-wait) stop everything;
+a repository that does not exist or cannot be read is reported in one line and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from flows.config import Settings
+from ingest.client import (
+    Aborted,
+    AccessDenied,
+    BadCredentials,
+    GitHubClient,
+    GitHubError,
+    MaxWaitExceeded,
+    NotFound,
+    RequestStats,
+    RetryPolicy,
+    TransientError,
+)
+from ingest.store import Store, UpsertCount
+from ingest.streams import STREAMS, StreamContext
+from ingest.streams.base import ProgressCallback
+
+log = logging.getLogger("dora.ingest")
+
+FATAL = (BadCredentials, MaxWaitExceeded, Aborted)
+
+
+@dataclass
+class StreamResult:
+    repo: str
+    stream: str
+    counts: dict[str, UpsertCount] = field(default_factory=dict)
+    seen: int = 0
+    skipped: int = 0
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class RepoUnavailable(GitHubError):
+    """The repository does not exist or the token cannot read it (reported, others go on)."""
+
+
+class IngestRun:
+    """Everything the tasks of one `dora ingest` share. The token stays inside the clients."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: str | Path,
+        token: str | None,
+        *,
+        base_url: str | None = None,
+        since: date | None = None,
+        max_wait: float | None = None,
+        policy: RetryPolicy | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.settings = settings
+        self.base_url = (base_url or settings.github.base_url).rstrip("/")
+        since = since or (
+            date.fromisoformat(settings.github.since) if settings.github.since else None
+        )
+        self.since = datetime(since.year, since.month, since.day) if since else None
+        self.policy = policy or RetryPolicy(
+            max_wait=settings.github.max_wait_seconds if max_wait is None else max_wait
+        )
+        self.store = Store(db)
+        self.stats = RequestStats()
+        self.abort = threading.Event()
+        self.progress = progress
+        self.results: list[StreamResult] = []
+        self.unavailable: dict[str, str] = {}  # repo -> one-line reason
+        self._token = token
+        self._lock = threading.Lock()
+        self.started = time.monotonic()
+
+    def __repr__(self) -> str:  # never show the token
+        return f"IngestRun(base_url={self.base_url!r}, db={str(self.store.path)!r})"
+
+    def close(self) -> None:
+        self.store.close()
+
+    def client(self) -> GitHubClient:
+        """A client of its own for each worker thread, sharing counters and the abort flag."""
+        gh = self.settings.github
+        return GitHubClient(
+            self._token,
+            self.base_url,
+            per_page=gh.per_page,
+            seconds_between_requests=gh.seconds_between_requests,
+            timeout=gh.timeout_seconds,
+            policy=self.policy,
+            stats=self.stats,
+            abort=self.abort,
+        )
+
+    # --- Before the streams ---
+
+    def check_token(self) -> None:
+        """`GET /rate_limit` (free): a bad token stops here, before any repository starts."""
+        client = self.client()
+        try:
+            client.get(client.url("/rate_limit"))
+        except NotFound:
+            pass  # GitHub Enterprise Server with rate limiting disabled
+        finally:
+            client.close()
+
+    def resolve_repos(self, patterns: list[str]) -> list[str]:
+        """OWNER/NAME as given; OWNER/* becomes every repository of that organisation or user."""
+        repos: list[str] = []
+        client = self.client()
+        try:
+            for pattern in patterns:
+                owner, _, name = pattern.partition("/")
+                if name != "*":
+                    repos.append(pattern)
+                    continue
+                try:
+                    repos.extend(self._list_owner_repos(client, f"/orgs/{owner}/repos"))
+                except NotFound:
+                    try:
+                        repos.extend(self._list_owner_repos(client, f"/users/{owner}/repos"))
+                    except NotFound:
+                        self.unavailable[pattern] = f"{pattern}: no such organisation or user"
+        finally:
+            client.close()
+        return list(dict.fromkeys(repos))
+
+    @staticmethod
+    def _list_owner_repos(client: GitHubClient, path: str) -> list[str]:
+        names: list[str] = []
+        url: str | None = client.url(path, {"per_page": client.per_page, "type": "all"})
+        while url:
+            response = client.get(url)
+            names.extend(r["full_name"] for r in response.body or [] if isinstance(r, dict))
+            url = response.next_url
+        return sorted(names)
+
+    # --- The streams ---
+
+    def run_stream(self, repo: str, stream: str, raise_transient: bool = False) -> StreamResult:
+        """Sync one repo x stream; fatal errors raise, others end up in the result."""
+        result = StreamResult(repo, stream)
+        if repo in self.unavailable:
+            result.error = "skipped: repository unavailable"
+            return result
+        function, _ = STREAMS[stream]
+        client = self.client()
+        ctx = StreamContext(
+            client, self.store, repo, stream, self.settings, self.since, self.progress
+        )
+        started = time.monotonic()
+        try:
+            function(ctx)
+        except FATAL:
+            raise
+        except (NotFound, AccessDenied) as exc:
+            if stream == "repository":
+                reason = "not found" if isinstance(exc, NotFound) else "no access"
+                self.unavailable[repo] = f"{repo}: {reason} (unknown repository or no access)"
+                result.error = self.unavailable[repo]
+            else:
+                result.error = f"{repo} {stream}: {exc}"
+        except TransientError as exc:
+            result.error = f"{repo} {stream}: {exc}"
+            if raise_transient:
+                raise
+        except GitHubError as exc:
+            result.error = f"{repo} {stream}: {exc}"
+        finally:
+            client.close()
+            result.counts, result.seen, result.skipped = ctx.counts, ctx.seen, ctx.skipped
+            result.notes = ctx.notes
+            result.seconds = time.monotonic() - started
+            with self._lock:
+                self.results.append(result)
+        if result.error:
+            log.warning("%s", result.error)
+        return result
+
+    def sync_repo(self, repo: str) -> None:
+        """Every stream of one repository, in dependency order (the plain, Prefect-free path)."""
+        for stream in STREAMS:
+            if repo in self.unavailable:
+                return
+            self.run_stream(repo, stream)
+
+    def sync_all(self, patterns: list[str]) -> list[str]:
+        """Check the token, resolve repos, sync each; returns the repos that were synced."""
+        self.check_token()
+        repos = self.resolve_repos(patterns)
+        for repo in repos:
+            self.sync_repo(repo)
+        return repos
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.unavailable) or any(r.error for r in self.results)
