@@ -40,6 +40,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "GitHub.com"
     sim: SimulatorServer  # set on the subclass made per server
 
+    # Headers and body go out in separate writes; with Nagle's algorithm on, the client's delayed
+    # ACK then holds every keep-alive response back by ~40 ms (measured: 3,150 requests took 112 s).
+    disable_nagle_algorithm = True
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Quiet: tests and benchmarks make many thousands of requests."""
 
