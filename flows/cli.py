@@ -88,12 +88,15 @@ def ingest_command(
     Exit codes: 1 some repositories failed, 3 token rejected, 4 stopped at --max-wait.
     """
     from flows.ingest_cli import IngestUsageError, run_ingest_command
+    from ingest.store import StoreError
 
     settings = settings_or_exit(config)
     try:
         code = run_ingest_command(settings, repo or [], since, base_url, db, config, max_wait)
     except IngestUsageError as exc:
         raise fail(str(exc), code=2) from None
+    except StoreError as exc:  # raised before the flow starts: see run_ingest_command
+        raise fail(str(exc)) from None
     if code:
         raise typer.Exit(code)
 

@@ -82,6 +82,9 @@ def run_ingest_command(
 ) -> int:
     """Run the ingest flow with progress bars; print the summary; return the exit code."""
     patterns = check_arguments(repos, since, settings)
+    from ingest.store import check_database
+
+    check_database(db)  # a corrupt or unusable file is one line here, not a failed flow run
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.ingest import ingest_with_settings, set_progress_listener
 

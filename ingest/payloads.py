@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
 
 class MalformedItem(ValueError):
     """An item that cannot become a row; `key` names it for raw.skipped_items."""
@@ -41,7 +43,10 @@ def timestamp(value: Any, field: str = "timestamp", key: str = "?") -> datetime 
     except ValueError:
         raise MalformedItem(key, f"{field} is not a timestamp: {value!r}") from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # e.g. year 1 with a positive offset is before datetime.min in UTC
+            raise MalformedItem(key, f"{field} is out of range: {value!r}") from None
     return parsed
 
 
@@ -66,6 +71,8 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise MalformedItem(self.key, f"{field} is not an integer: {value!r}")
+        if not _BIGINT_MIN <= value <= _BIGINT_MAX:  # the raw store would reject the whole page
+            raise MalformedItem(self.key, f"{field} is out of the BIGINT range: {value!r}")
         return value
 
     def str(self, field: str, required: bool = False) -> str | None:
@@ -326,6 +333,6 @@ def rows_or_skips(
             rows.append(to_row(item))
         except MalformedItem as exc:
             skipped.append(exc)
-        except (TypeError, AttributeError, KeyError) as exc:
+        except (TypeError, AttributeError, KeyError, OverflowError) as exc:
             skipped.append(MalformedItem(item_key(item), f"{type(exc).__name__}: {exc}"))
     return rows, skipped

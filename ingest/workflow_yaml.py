@@ -18,6 +18,8 @@ def parse_workflow(text: str) -> tuple[dict[str, Any] | None, str | None]:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         return None, f"YAML error: {' '.join(str(exc).split())}"
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        return None, "YAML error: nested too deeply"
     if not isinstance(doc, dict):
         return None, "not a workflow: the top level is not a mapping"
     # YAML 1.1 reads the key `on` as boolean True.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -36,19 +39,41 @@ def snapshot_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def export(db: str | Path, out_dir: str | Path, file_format: str = "parquet") -> list[Path]:
-    """Write each snapshot table to `<out_dir>/<table>.<format>`; returns the files written."""
+    """Write each snapshot table to `<out_dir>/<table>.<format>`; returns the files written.
+
+    Files are written into a staging folder inside `out_dir` and moved into place only once every
+    table is written, so a failure leaves no partial file (and no new folder) behind.
+    """
     if file_format not in ("parquet", "csv"):
         raise ValueError(f"unknown export format {file_format!r}: use parquet or csv")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    with open_snapshot(db) as con:
-        for table in snapshot_tables(con):
-            path = out / f"{table}.{file_format}"
-            if file_format == "parquet":
-                con.execute(f"copy main.{table} to '{path}' (format parquet, compression zstd)")
-            else:
-                frame = safe_for_spreadsheets(con.execute(f"select * from main.{table}").df())
-                frame.to_csv(path, index=False)
-            written.append(path)
+    with open_snapshot(db) as con:  # first: a missing or broken snapshot creates nothing
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+        try:
+            tables = snapshot_tables(con)
+            names = [f"{table}.{file_format}" for table in tables]
+            for table, name in zip(tables, names, strict=True):
+                _write_table(con, table, staging / name, file_format)
+            for name in names:
+                if (out / name).is_dir():
+                    raise IsADirectoryError(f"{out / name} is a folder; cannot write the export")
+            written = []
+            for name in names:
+                os.replace(staging / name, out / name)
+                written.append(out / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            if created and not any(out.iterdir()):
+                out.rmdir()
     return written
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, table: str, path: Path, file_format: str) -> None:
+    if file_format == "parquet":
+        target = str(path).replace("'", "''")
+        con.execute(f"copy main.\"{table}\" to '{target}' (format parquet, compression zstd)")
+    else:
+        frame = safe_for_spreadsheets(con.execute(f'select * from main."{table}"').df())
+        frame.to_csv(path, index=False)

@@ -14,12 +14,22 @@ class SnapshotMissingError(Exception):
     """There is no published snapshot yet (run `dora build` first)."""
 
 
+class SnapshotUnreadableError(SnapshotMissingError):
+    """The published snapshot exists but DuckDB cannot open it (a corrupt or foreign file)."""
+
+
 def open_snapshot(db: Path) -> duckdb.DuckDBPyConnection:
     """Open the published snapshot read-only, or explain that there is none."""
     path = snapshot_path(db)
     if not path.exists():
         raise SnapshotMissingError(f"no published snapshot at {path}: run `dora build` first")
-    return duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SnapshotUnreadableError(
+            f"cannot open the published snapshot {path} ({reason}): run `dora build` again"
+        ) from None
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:

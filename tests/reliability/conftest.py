@@ -1,0 +1,188 @@
+"""Reliability fixtures: a tiny simulated org over HTTP, one Prefect server, `dora` in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from simulator.org import generate_organisation
+from simulator.server import SimulatorServer
+
+TOKEN = "ghp_SECRETtoken1234567890"
+DORA = Path(sys.executable).with_name("dora")
+# Strings a malicious repository could put in a commit message, an issue title, a description.
+POISON = '=HYPERLINK("http://evil")<script>alert(\'x\')</script>"; drop table deployments; --'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PrefectServer:
+    api_url: str
+    home: Path
+    log: Path
+
+
+def base_env(prefect: PrefectServer | None, client_home: Path, **extra: str) -> dict[str, str]:
+    """The environment of one `dora` subprocess: no token unless given, its own Prefect home."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "DORA_CONFIG")}
+    env.update(
+        PREFECT_HOME=str(client_home),
+        PREFECT_API_URL=prefect.api_url if prefect else "",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+        DO_NOT_TRACK="1",
+        NO_COLOR="1",
+        COLUMNS="200",
+    )
+    env.update(extra)
+    return env
+
+
+def run_dora(
+    *args: str, cwd: Path, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run `dora ARGS` the way a user does; output captured as text."""
+    return subprocess.run(
+        [str(DORA), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[SimulatorServer]:
+    org = generate_organisation(scale="tiny", days=14, end=date(2026, 11, 20))
+    with SimulatorServer(org) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """One `prefect server start` for the session: flow runs skip the per-process server start."""
+    root = tmp_path_factory.mktemp("prefect-server")
+    port = free_port()
+    log = root / "server.log"
+    env = base_env(None, root / "home")
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("prefect")), "server", "start"]
+            + ["--host", "127.0.0.1", "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"prefect server did not start:\n{log.read_text()}"
+                    ) from None
+                time.sleep(0.5)
+        yield PrefectServer(api, root / "home", log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class PipelineRun:
+    """What the token-bearing pipeline run left behind."""
+
+    root: Path
+    db: Path
+    client_home: Path
+    prefect: PrefectServer
+    results: dict[str, subprocess.CompletedProcess]
+
+    @property
+    def snapshot(self) -> Path:
+        return self.db.with_name(f"{self.db.stem}.published.duckdb")
+
+
+def poison_raw_strings(db: Path) -> None:
+    """Put hostile text where GitHub users write: commits, issue/PR titles, workflow names."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw.commits set message = ? || chr(10) || message", [POISON])
+        con.execute("update raw.issues set title = ? || title", [POISON])
+        con.execute("update raw.pull_requests set title = ? || title", [POISON])
+        con.execute("update raw.workflows set name = ? || name", [POISON])
+        con.execute("update raw.workflow_runs set name = ? || name", [POISON])
+        con.execute("update raw.deployments set description = ?", [POISON])
+
+
+def run_pipeline(
+    root: Path, simulator: SimulatorServer, prefect: PrefectServer, **extra_env: str
+) -> PipelineRun:
+    """ingest -> (hostile strings) -> build -> export csv + parquet -> report, with the token set."""
+    root.mkdir(parents=True, exist_ok=True)
+    db = root / "data" / "dora.duckdb"
+    client_home = root / "prefect-client"
+    env = base_env(
+        prefect,
+        client_home,
+        GITHUB_TOKEN=TOKEN,
+        PREFECT_LOGGING_LEVEL="DEBUG",
+        **extra_env,
+    )
+    results = {}
+    results["ingest"] = run_dora(
+        "ingest", "--repo", "acme/*", "--base-url", simulator.base_url, "--db", str(db),
+        cwd=root, env=env,
+    )  # fmt: skip
+    assert results["ingest"].returncode == 0, results["ingest"].stderr[-3000:]
+    poison_raw_strings(db)
+    results["build"] = run_dora("build", "--db", str(db), cwd=root, env=env)
+    assert results["build"].returncode == 0, results["build"].stderr[-3000:]
+    for fmt in ("csv", "parquet"):
+        results[f"export-{fmt}"] = run_dora(
+            "export", "--db", str(db), "--out", str(root / f"export-{fmt}"), "--format", fmt,
+            cwd=root, env=env,
+        )  # fmt: skip
+        assert results[f"export-{fmt}"].returncode == 0, results[f"export-{fmt}"].stderr
+    results["report"] = run_dora("report", "--db", str(db), cwd=root, env=env)
+    # Everything printed is an output too: keep it on disk with the rest.
+    for name, result in results.items():
+        (root / f"{name}.stdout").write_text(result.stdout)
+        (root / f"{name}.stderr").write_text(result.stderr)
+    return PipelineRun(root, db, client_home, prefect, results)
+
+
+@pytest.fixture(scope="session")
+def pipeline(
+    tmp_path_factory: pytest.TempPathFactory,
+    simulator: SimulatorServer,
+    prefect_server: PrefectServer,
+) -> PipelineRun:
+    return run_pipeline(tmp_path_factory.mktemp("pipeline"), simulator, prefect_server)
