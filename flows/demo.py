@@ -171,14 +171,9 @@ def _fresh_database(db: Path) -> None:
 
 
 def _demo_config(data_dir: Path) -> Path:
-    """simulator/demo.toml, without the request pacing GitHub needs: the simulator is local."""
-    import tomllib
-
-    text = DEMO_CONFIG.read_text(encoding="utf-8")
-    if "github" not in tomllib.loads(text):
-        text += "\n[github]\nseconds_between_requests = 0\n"
+    """A copy of simulator/demo.toml in the data folder (it also marks the folder as the demo's)."""
     config = data_dir / "demo.toml"
-    config.write_text(text, encoding="utf-8")
+    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
     return config
 
 
