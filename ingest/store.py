@@ -112,6 +112,10 @@ def check_database(path: str | Path) -> None:
     path = Path(path)
     _refuse_clashing_name(path)
     if not path.exists():
+        # the folder is created on first use: a file where it goes would fail inside the flow
+        folder = next(p for p in path.absolute().parents if p.exists())
+        if not folder.is_dir():
+            raise StoreError(f"{path}: cannot create the database ({folder} is not a folder)")
         return
     try:
         con = duckdb.connect(str(path), read_only=True)

@@ -129,25 +129,50 @@ class IngestRun:
                     repos.append(pattern)
                     continue
                 try:
-                    repos.extend(self._list_owner_repos(client, f"/orgs/{owner}/repos"))
+                    listed = self._list_owner_repos(client, f"/orgs/{owner}/repos")
                 except NotFound:
-                    try:
-                        repos.extend(self._list_owner_repos(client, f"/users/{owner}/repos"))
+                    try:  # GitHub answers 404 for /orgs/USER/repos: a user
+                        listed = self._user_repos(client, owner)
                     except NotFound:
                         self.unavailable[pattern] = f"{pattern}: no such organisation or user"
+                        continue
+                # a renamed repository keeps the name its rows are stored under (same id)
+                stored = dict(self.store.query("select repo_id, repo from raw.repositories"))
+                repos.extend(sorted(stored.get(repo_id, name) for name, repo_id in listed))
         finally:
             client.close()
         return list(dict.fromkeys(repos))
 
+    def _user_repos(self, client: GitHubClient, owner: str) -> list[tuple[str, int | None]]:
+        """A user's own repositories: private ones too when the token is that user's."""
+        try:
+            me = client.get(client.url("/user")).body
+        except (NotFound, AccessDenied):  # an installation or Actions token has no user
+            me = None
+        login = me.get("login") if isinstance(me, dict) else None
+        if isinstance(login, str) and login.lower() == owner.lower():
+            found = self._list_owner_repos(client, "/user/repos", {"affiliation": "owner"})
+        else:  # public ones (`type=all` would add other owners' repos the user works on)
+            found = self._list_owner_repos(client, f"/users/{owner}/repos", {"type": "owner"})
+        return [(name, i) for name, i in found if name.split("/")[0].lower() == owner.lower()]
+
     @staticmethod
-    def _list_owner_repos(client: GitHubClient, path: str) -> list[str]:
-        names: list[str] = []
-        url: str | None = client.url(path, {"per_page": client.per_page, "type": "all"})
+    def _list_owner_repos(
+        client: GitHubClient, path: str, params: dict[str, str] | None = None
+    ) -> list[tuple[str, int | None]]:
+        """(full_name, id) of every repository of an organisation or user."""
+        found: list[tuple[str, int | None]] = []
+        query = {"per_page": client.per_page, **(params or {"type": "all"})}
+        url: str | None = client.url(path, query)
         while url:
             response = client.get(url)
-            names.extend(r["full_name"] for r in response.body or [] if isinstance(r, dict))
+            found.extend(
+                (r["full_name"], r.get("id"))
+                for r in response.body or []
+                if isinstance(r, dict) and isinstance(r.get("full_name"), str)
+            )
             url = response.next_url
-        return sorted(names)
+        return found
 
     # --- The streams ---
 

@@ -1,9 +1,11 @@
 """Seeded fault injection for the simulator: the failures a GitHub client must survive.
 
-`FaultSpec.parse("5xx=0.05,403=0.05,429=0.05,reset=0.05,slow=0.05,seed=1")` gives each fault kind
-a probability per API request. One seeded generator draws one number per request, so the same
-spec and the same serial request sequence give the same faults. `slow_seconds=` sets the delay
-of a slow response (the waits a fault asks for are short so tests stay fast).
+`FaultSpec.parse("5xx=0.05,403=0.05,429=0.05,reset=0.05,slow=0.05,primary=0.05,seed=1")` gives
+each fault kind a probability per API request (`primary` spends the whole primary rate budget, so
+that request and every other one until the window resets get GitHub's primary-limit 403). One
+seeded generator draws one number per request, so the same spec and the same serial request
+sequence give the same faults. `slow_seconds=` sets the delay of a slow response (the waits a
+fault asks for are short so tests stay fast).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 
 # Order matters: the draw walks these cumulatively, so a spec maps to a stable partition of [0, 1).
-FAULT_KINDS = ("5xx", "403", "429", "reset", "slow")
+FAULT_KINDS = ("5xx", "403", "429", "reset", "slow", "primary")
 SERVER_ERRORS = (500, 502, 503)
 
 
@@ -34,7 +36,7 @@ class FaultSpec:
 
     @classmethod
     def parse(cls, spec: str) -> FaultSpec:
-        """Parse `kind=probability,...,seed=N[,slow_seconds=S]`; kinds are 5xx, 403, 429, reset, slow."""
+        """Parse `kind=probability,...,seed=N[,slow_seconds=S]`; kinds are FAULT_KINDS."""
         probabilities: dict[str, float] = {}
         seed, slow_seconds = 0, 0.2
         for part in filter(None, (p.strip() for p in spec.split(","))):

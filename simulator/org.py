@@ -182,6 +182,18 @@ def advance(org: Organisation, days: int) -> None:
     _finish(org, world)
 
 
+def remove_label(org: Organisation, repo: str, number: int, label: str) -> bool:
+    """Take `label` off issue `number` now, as a triager would (`updated_at` moves); truth is redone."""
+    found = org.repos.get(repo)
+    issue = next((i for i in found.issues if i.number == number), None) if found else None
+    if issue is None or label not in issue.labels:
+        return False
+    issue.labels = tuple(name for name in issue.labels if name != label)
+    issue.updated_at = max(issue.updated_at + timedelta(minutes=1), org.end)
+    _finish(org, org.generator_state)
+    return True
+
+
 def _finish(org: Organisation, world: World) -> None:
     for sim in world.sims:
         repo = sim.repo

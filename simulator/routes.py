@@ -77,6 +77,7 @@ class GitHubApi(GitRoutes):
             ("/orgs/{org}", self.organisation),
             ("/orgs/{org}/repos", self.org_repos),
             ("/organizations/{org_id}/repos", self.org_repos_by_id),
+            ("/users/{username}/repos", self.user_repos),
             (r, self.repository),
             (f"{r}/actions/workflows", self.workflows),
             (f"{r}/actions/workflows/{{workflow_id}}", self.workflow),
@@ -169,9 +170,24 @@ class GitHubApi(GitRoutes):
         return Response(200, render.organisation(req.api, req.web, self.org))
 
     def org_repos(self, req: Request, link_base: str, org: str) -> Response:
-        repos = [r for r in self.org.repos.values() if r.owner.lower() == org.lower()]
-        if not repos and org.lower() != self.org.login.lower():
+        # A login that owns repositories but is not the organisation is a user: 404, as GitHub.
+        if org.lower() != self.org.login.lower():
             return not_found()
+        # GitHub's Link URLs name the organisation by id, as repo routes do.
+        link_base = f"{req.api}/organizations/{render.org_id(self.org.login)}/repos"
+        return self._owner_repos(req, org, link_base)
+
+    def user_repos(self, req: Request, link_base: str, username: str) -> Response:
+        """`/users/{username}/repos` (any owner, the organisation too, as on GitHub)."""
+        known = username.lower() == self.org.login.lower() or any(
+            r.owner.lower() == username.lower() for r in self.org.repos.values()
+        )
+        if not known:
+            return not_found()
+        return self._owner_repos(req, username, link_base)
+
+    def _owner_repos(self, req: Request, owner: str, link_base: str) -> Response:
+        repos = [r for r in self.org.repos.values() if r.owner.lower() == owner.lower()]
         params = req.params
         sort = params.get("sort", "created")
         keys = {
@@ -182,8 +198,6 @@ class GitHubApi(GitRoutes):
         key = keys.get(sort, lambda r: (r.created_at, r.id))
         default_direction = "asc" if sort == "full_name" else "desc"
         repos.sort(key=key, reverse=params.get("direction", default_direction) == "desc")
-        # GitHub's Link URLs name the organisation by id, as repo routes do.
-        link_base = f"{req.api}/organizations/{render.org_id(self.org.login)}/repos"
         return bare_list(
             req, link_base, repos, lambda r: render.repository(req.api, req.web, r, full=False)
         )

@@ -2,9 +2,10 @@
 
 HTTP mechanics live here, as GitHub shows them to a client: token check (401 for `bad-token`),
 the primary rate limit (`X-RateLimit-*` on every response, 403 when spent, `/rate_limit` free),
-weak ETags and free 304s, seeded faults (5xx, secondary-limit 403, 429, reset, slow), per-route
-stats, and the `/_simulator/*` control endpoints. Routes and payloads are in `simulator.routes`
-and `simulator.payloads`. Also served under `/api/v3`, as GitHub Enterprise Server does.
+weak ETags and free 304s, seeded faults (5xx, secondary-limit 403, 429, reset, slow, primary
+limit exhaustion), per-route stats, and the `/_simulator/*` control endpoints. Routes and
+payloads are in `simulator.routes` and `simulator.payloads`. Also served under `/api/v3`, as
+GitHub Enterprise Server does.
 """
 
 from __future__ import annotations
@@ -175,6 +176,9 @@ class SimulatorServer:
             self._stats.fault(kind)
             if kind == "slow":
                 time.sleep(self.faults.slow_seconds)
+            elif kind == "primary":
+                # The request goes on and finds the budget spent: the real primary-limit 403.
+                self.budget.exhaust(self.retry_after_seconds)
             elif kind != "reset":
                 self._send_fault(h, path, kind, status)
                 return
@@ -267,8 +271,27 @@ class SimulatorServer:
                 return
             self.advance(days)
             self._send(h, 200, dump({"advanced_days": days, "end": self.org.end.isoformat()}))
+        elif method == "POST" and path == "/_simulator/unlabel":
+            self._unlabel(h, params)
         else:
             self._send(h, 404, dump({"message": "Not Found", "documentation_url": DOCS}))
+
+    def _unlabel(self, h: BaseHTTPRequestHandler, params: dict[str, str]) -> None:
+        """`POST /_simulator/unlabel?repo=OWNER/NAME&number=N&label=L`: take a label off an issue."""
+        from simulator.org import remove_label
+
+        number = params.get("number", "")
+        self._rw.acquire_write()
+        try:
+            done = number.isdigit() and remove_label(
+                self.org, params.get("repo", ""), int(number), params.get("label", "")
+            )
+        finally:
+            self._rw.release_write()
+        if not done:
+            self._send(h, 404, dump({"message": "no such issue with that label"}))
+            return
+        self._send(h, 200, dump({"unlabelled": True}))
 
     # --- wire ---
 

@@ -63,6 +63,12 @@ class RateBudget:
             self._roll()
             return self.limit, self.used, self.reset_at
 
+    def exhaust(self, seconds: int) -> None:
+        """Spend the whole budget now; this window ends `seconds` from now (fault injection)."""
+        with self._lock:
+            self.used = self.limit
+            self.reset_at = int(time.time()) + max(seconds, 1)
+
     def try_charge(self) -> bool:
         with self._lock:
             self._roll()

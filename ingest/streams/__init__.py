@@ -25,7 +25,7 @@ STREAMS: dict[str, tuple[StreamFunction, tuple[str, ...]]] = {
     "deployments": (sync_deployments, ("repository",)),
     "commits": (sync_commits, ("deployments",)),  # compare ranges of deployed shas
     "pulls": (sync_pulls, ("repository",)),
-    "issues": (sync_issues, ("repository",)),
+    "issues": (sync_issues, ("pulls",)),  # its cursor starts from the pulls read
 }
 
 __all__ = ["STREAMS", "StreamContext", "StreamFunction"]

@@ -33,9 +33,23 @@ class StreamContext:
     skipped: int = 0
     seen: int = 0
     notes: list[str] = field(default_factory=list)  # things the user should hear about
+    _current_name: str | None = field(default=None, repr=False)
 
     def url(self, suffix: str, params: dict[str, Any] | None = None) -> str:
-        return self.client.url(f"/repos/{self.repo}{suffix}", params)
+        return self.client.url(f"/repos/{self.current_name()}{suffix}", params)
+
+    def current_name(self) -> str:
+        """The repository's name on GitHub now (`full_name` as last read), else the configured one.
+
+        A renamed repository answers its old name with a 301, and PyGithub follows it without the
+        query string (`state=all`, `labels=`, `since=` lost): ask the current name directly.
+        """
+        if self._current_name is None:
+            rows = self.store.query(
+                "select full_name from raw.repositories where repo = ?", [self.repo]
+            )
+            self._current_name = rows[0][0] if rows and rows[0][0] else self.repo
+        return self._current_name
 
     def list_params(self, **params: Any) -> dict[str, Any]:
         return {**params, "per_page": self.client.per_page}

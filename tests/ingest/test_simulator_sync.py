@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import urllib.request
 from datetime import date
 
@@ -103,6 +104,10 @@ def test_full_sync_requests_stay_near_the_page_minimum(synced):
     listed = sum(sum(by.values()) for route, by in routes.items() if route in LIST_ROUTES)
     # Tiny repos have streams with no items, which cost one request each but no page minimum.
     assert listed <= 1.1 * page_minimum(org) + 2 * len(org.repos)
+    # Runs: the unfiltered list has no 1,000 cap, so about one request per 100 runs (the look-back
+    # windows and page 1 overlap by at most a page per repo; no probes).
+    runs_pages = sum(math.ceil(len(r.runs) / 100) for r in org.repos.values())
+    assert sum(routes["/repos/{owner}/{repo}/actions/runs"].values()) <= runs_pages + len(org.repos)
     # Per-item requests only where REST has no list, and never a lazy completion of an item.
     assert sum(
         routes.get("/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {}).values()
@@ -129,6 +134,10 @@ def test_resync_of_unchanged_data_changes_no_row_and_is_nearly_free(synced):
     assert all(c.new == 0 and c.updated == 0 for r in again.results for c in r.counts.values())
     charged = after_again["charged_requests"] - after_full["charged_requests"]
     assert charged <= len(org.repos) * STREAMS_PER_REPO
+    # Head page 1 and the look-back windows of runs come back 304: free.
+    runs_route = "/repos/{owner}/{repo}/actions/runs"
+    runs_before = after_full["requests"][runs_route].get("200", 0)
+    assert after_again["requests"][runs_route].get("200", 0) == runs_before
     assert after_again["not_modified"] > after_full["not_modified"]
 
 
