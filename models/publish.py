@@ -32,8 +32,10 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
     Readers that already hold the old snapshot keep it; new readers see the new one at once.
     """
     target = snapshot_path(db)
+    remove_dead_staging(target)
     staging = target.with_name(f"{target.name}.{os.getpid()}.next")
-    staging.unlink(missing_ok=True)
+    for leftover in (staging, staging.with_name(f"{staging.name}.wal")):
+        leftover.unlink(missing_ok=True)  # a stale WAL would be replayed into the new file
     con.execute(f"attach '{staging}' as next_snapshot")
     try:
         for table in mart_tables(con):
@@ -44,6 +46,24 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
         con.execute("detach next_snapshot")
     os.replace(staging, target)
     return target
+
+
+def remove_dead_staging(target: Path) -> None:
+    """Delete staging files (and WALs) of publishes whose process is gone: killed mid-publish."""
+    for path in target.parent.glob(f"{target.name}.*.next*"):
+        pid = path.name[len(target.name) + 1 :].split(".", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def open_snapshot(db: str | Path) -> duckdb.DuckDBPyConnection:

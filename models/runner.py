@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from models import commit_ranges
+from models.levels import define_level_macro
 
 MODELS_DIR = Path(__file__).parent
 LAYERS = {"staging": "stg", "intermediate": "int", "marts": "marts"}
@@ -105,6 +106,7 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> list[Mode
     for schema in ("stg", "int", "marts"):
         con.execute(f"create schema if not exists {schema}")
     load_reference(con)
+    define_level_macro(con)
     ordered = in_dependency_order(models)
     for model in ordered:
         started = time.perf_counter()

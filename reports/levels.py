@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from models.levels import LEVEL_MACRO, METRICS
 from reports.snapshot import rows as _rows
 
 
@@ -33,15 +34,17 @@ _METRIC_NAMES = {
 def level_crossings(
     con: duckdb.DuckDBPyConnection, week_start: date, edition: str | None
 ) -> list[LevelCrossing]:
-    """Production levels of this week against the previous week, banded by `dora_levels`.
+    """Production levels of this week against the previous week, banded by `dora_level`.
 
     A week is banded on its own `dora_weekly` figures; the monthly deployment-frequency band looks
     at the deploy days of the four weeks ending that week. A week without data has no level.
     """
     previous = week_start - timedelta(days=7)
+    metrics = ", ".join(f"('{metric}')" for metric in METRICS)
     rows = _rows(
         con,
-        """
+        LEVEL_MACRO
+        + f"""
         with weekly as (
             select repo, service, cast(week_start as date) as week_start, deployments,
                    change_failures, deploy_days, lead_time_p50_seconds, change_fail_rate,
@@ -53,39 +56,28 @@ def level_crossings(
             from dora_weekly
             where environment = 'production'
         ),
-        banded as (
-            select w.repo, w.service, w.week_start, b.metric, b.level, b.level_rank,
-                   b.comparison, b.threshold,
-                   case b.measure
-                       when 'deploy_days_per_week_p50' then w.deploy_days
-                       when 'deploy_days_per_month_p50' then w.deploy_days_4w
-                       when 'deploy_days' then w.deploy_days_4w
-                       when 'lead_time_p50_seconds' then w.lead_time_p50_seconds
-                       when 'change_fail_rate' then w.change_fail_rate
-                       when 'recovery_p50_seconds' then w.recovery_p50_seconds
-                   end as measure_value
+        levelled as (
+            select w.repo, w.service, w.week_start, m.metric,
+                   dora_level('dora_levels', ?, m.metric, {{
+                       -- a week without a counted attempt has no frequency level
+                       deploy_days_per_week_p50:
+                           if(w.deployments + w.change_failures > 0, w.deploy_days, null),
+                       deploy_days_per_month_p50: w.deploy_days_4w,
+                       deploy_days: w.deploy_days_4w,
+                       lead_time_p50_seconds: w.lead_time_p50_seconds,
+                       change_fail_rate: w.change_fail_rate,
+                       recovery_p50_seconds: w.recovery_p50_seconds,
+                   }}) as level
             from weekly as w
-            join dora_levels as b on cast(b.edition as varchar) = ?
+            cross join (values {metrics}) as m (metric)
             where w.week_start in (?, ?)
-              and case b.metric
-                  when 'deployment_frequency' then w.deployments + w.change_failures > 0
-                  when 'lead_time' then w.lead_time_p50_seconds is not null
-                  when 'change_fail_rate' then w.change_fail_rate is not null
-                  when 'recovery' then w.recovery_p50_seconds is not null
-              end
         ),
         levels as (
-            select repo, service, week_start, metric,
-                   arg_min(level, level_rank) as level, min(level_rank) as level_rank
-            from banded
-            where case comparison
-                when 'always' then true
-                when '>=' then measure_value >= threshold
-                when '>' then measure_value > threshold
-                when '<=' then measure_value <= threshold
-                when '<' then measure_value < threshold
-            end
-            group by all
+            select levelled.*, bands.level_rank
+            from levelled
+            join dora_levels as bands
+                on cast(bands.edition as varchar) = ? and bands.metric = levelled.metric
+                and bands.level = levelled.level
         )
         select now.repo, now.service, now.metric, before.level as previous_level,
                now.level, now.level_rank < before.level_rank as improved
@@ -95,10 +87,9 @@ def level_crossings(
             and before.metric = now.metric and before.week_start = ?
         where now.week_start = ? and now.level_rank <> before.level_rank
         order by now.repo, now.service,
-                 list_position(['deployment_frequency', 'lead_time', 'change_fail_rate',
-                                'recovery'], now.metric)
+                 list_position([{", ".join(f"'{metric}'" for metric in METRICS)}], now.metric)
         """,
-        [edition or "2023", week_start, previous, previous, week_start],
+        [edition or "2023", week_start, previous, edition or "2023", previous, week_start],
     )
     return [
         LevelCrossing(

@@ -74,72 +74,54 @@ recoveries as (
 ),
 
 -- 7- and 30-day buckets counted back from as_of, so every bucket is whole and empty ones count 0
+buckets as (
+    select 'week' as grain, unnest(range(week_buckets)) as bucket from build_window
+    union all
+    select 'month' as grain, unnest(range(month_buckets)) as bucket from build_window
+),
+
 bucketed_days as (
     select distinct
         in_window.repo,
         in_window.service,
         in_window.environment,
         cast(in_window.deployed_at as date) as deploy_day,
-        date_diff('second', in_window.deployed_at, build_window.as_of) // 604800 as week_bucket,
-        date_diff('second', in_window.deployed_at, build_window.as_of) // 2592000 as month_bucket,
+        grains.grain,
+        date_diff('second', in_window.deployed_at, build_window.as_of) // grains.seconds as bucket,
     from in_window
     cross join build_window
+    cross join (values ('week', 604800), ('month', 2592000)) as grains (grain, seconds)
     where in_window.outcome = 'success'
 ),
 
-week_counts as (
+bucket_counts as (
     select
         scopes.repo,
         scopes.service,
         scopes.environment,
-        bucket.week_bucket,
+        buckets.grain,
+        buckets.bucket,
         count(bucketed_days.deploy_day) as deploy_days,
     from scopes
-    cross join build_window
-    cross join lateral (select unnest(range(build_window.week_buckets)) as week_bucket) as bucket
+    cross join buckets
     left join bucketed_days
         on bucketed_days.repo = scopes.repo
         and bucketed_days.service = scopes.service
         and bucketed_days.environment = scopes.environment
-        and bucketed_days.week_bucket = bucket.week_bucket
-    group by all
-),
-
-month_counts as (
-    select
-        scopes.repo,
-        scopes.service,
-        scopes.environment,
-        bucket.month_bucket,
-        count(bucketed_days.deploy_day) as deploy_days,
-    from scopes
-    cross join build_window
-    cross join lateral (select unnest(range(build_window.month_buckets)) as month_bucket) as bucket
-    left join bucketed_days
-        on bucketed_days.repo = scopes.repo
-        and bucketed_days.service = scopes.service
-        and bucketed_days.environment = scopes.environment
-        and bucketed_days.month_bucket = bucket.month_bucket
+        and bucketed_days.grain = buckets.grain
+        and bucketed_days.bucket = buckets.bucket
     group by all
 ),
 
 frequency as (
     select
-        week_counts.repo,
-        week_counts.service,
-        week_counts.environment,
-        quantile_cont(week_counts.deploy_days, 0.5) as deploy_days_per_week_p50,
-    from week_counts
-    group by all
-),
-
-monthly_frequency as (
-    select
         repo,
         service,
         environment,
-        quantile_cont(deploy_days, 0.5) as deploy_days_per_month_p50,
-    from month_counts
+        quantile_cont(deploy_days, 0.5) filter (where grain = 'week') as deploy_days_per_week_p50,
+        quantile_cont(deploy_days, 0.5) filter (where grain = 'month')
+            as deploy_days_per_month_p50,
+    from bucket_counts
     group by all
 ),
 
@@ -166,7 +148,7 @@ measures as (
         end as deploys_per_week,
         case when totals.counted_attempts > 0 then frequency.deploy_days_per_week_p50 end
             as deploy_days_per_week_p50,
-        case when totals.counted_attempts > 0 then monthly_frequency.deploy_days_per_month_p50 end
+        case when totals.counted_attempts > 0 then frequency.deploy_days_per_month_p50 end
             as deploy_days_per_month_p50,
         coalesce(totals.counted_attempts, 0) as counted_attempts,
     from scopes
@@ -179,39 +161,23 @@ measures as (
         using (repo, service, environment)
     left join frequency
         using (repo, service, environment)
-    left join monthly_frequency
-        using (repo, service, environment)
 ),
 
-banded as (
+-- levels apply to production only; dora_level (models/macros/dora_level.sql) gives no level
+-- without data (frequency's weekly median is NULL above when nothing was counted)
+level_measures as (
     select
-        measures.repo,
-        measures.service,
-        measures.environment,
-        bands.metric,
-        bands.level,
-        bands.level_rank,
-        bands.comparison,
-        bands.threshold,
-        case bands.measure
-            when 'deploy_days_per_week_p50' then measures.deploy_days_per_week_p50
-            when 'deploy_days_per_month_p50' then measures.deploy_days_per_month_p50
-            when 'deploy_days' then measures.deploy_days
-            when 'lead_time_p50_seconds' then measures.lead_time_p50_seconds
-            when 'change_fail_rate' then measures.change_fail_rate
-            when 'recovery_p50_seconds' then measures.recovery_p50_seconds
-        end as measure_value,
+        *,
+        {
+            deploy_days_per_week_p50: deploy_days_per_week_p50,
+            deploy_days_per_month_p50: deploy_days_per_month_p50,
+            deploy_days: deploy_days,
+            lead_time_p50_seconds: lead_time_p50_seconds,
+            change_fail_rate: change_fail_rate,
+            recovery_p50_seconds: recovery_p50_seconds,
+        } as banded_measures,
     from measures
-    inner join ref.dora_levels as bands
-        on cast(bands.edition as varchar) = measures.edition
-    -- levels apply to production only, and "no data" never earns a level
-    where measures.environment = 'production'
-        and case bands.metric
-            when 'deployment_frequency' then measures.counted_attempts > 0
-            when 'lead_time' then measures.lead_time_p50_seconds is not null
-            when 'change_fail_rate' then measures.change_fail_rate is not null
-            when 'recovery' then measures.recovery_p50_seconds is not null
-        end
+    where environment = 'production'
 ),
 
 levels as (
@@ -219,31 +185,25 @@ levels as (
         repo,
         service,
         environment,
-        metric,
-        arg_min(level, level_rank) as level,
-    from banded
-    where case comparison
-        when 'always' then true
-        when '>=' then measure_value >= threshold
-        when '<=' then measure_value <= threshold
-        when '<' then measure_value < threshold
-    end
-    group by all
+        dora_level('ref.dora_levels', edition, 'deployment_frequency', banded_measures)
+            as deployment_frequency_level,
+        dora_level('ref.dora_levels', edition, 'lead_time', banded_measures) as lead_time_level,
+        dora_level('ref.dora_levels', edition, 'change_fail_rate', banded_measures)
+            as change_fail_rate_level,
+        dora_level('ref.dora_levels', edition, 'recovery', banded_measures) as recovery_level,
+    from level_measures
 ),
 
 final as (
     select
         measures.*,
-        max(levels.level) filter (where levels.metric = 'deployment_frequency')
-            as deployment_frequency_level,
-        max(levels.level) filter (where levels.metric = 'lead_time') as lead_time_level,
-        max(levels.level) filter (where levels.metric = 'change_fail_rate')
-            as change_fail_rate_level,
-        max(levels.level) filter (where levels.metric = 'recovery') as recovery_level,
+        levels.deployment_frequency_level,
+        levels.lead_time_level,
+        levels.change_fail_rate_level,
+        levels.recovery_level,
     from measures
     left join levels
         using (repo, service, environment)
-    group by all
 )
 
 select * from final

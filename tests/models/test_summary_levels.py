@@ -1,8 +1,10 @@
 """METRICS.md section 4 and dora_summary: the window, deploy days per week, levels by edition."""
 
+import duckdb
 from model_scenario import at, sha
 
 from flows.config import MetricSettings, Settings
+from models.levels import LEVEL_MACRO, MEASURES, METRICS
 
 WORKDAYS = (0, 1, 2, 3, 4, 7, 8, 9, 10, 11)  # two weeks, Monday to Friday
 
@@ -86,3 +88,43 @@ def test_low_level_when_slow(scenario):
     assert row["deploy_days_per_week_p50"] == 0
     assert row["deployment_frequency_level"] == "medium"
     assert row["lead_time_level"] == "low"
+
+
+def test_readers_band_with_the_same_macro_on_a_read_only_snapshot(scenario, tmp_path):
+    """dashboard and weekly email: `LEVEL_MACRO` in front of a query on the snapshot's levels."""
+    _two_busy_weeks(scenario)
+    scenario.build(as_of=at(0, days=14), window_days=14)
+    snapshot = tmp_path / "snapshot.duckdb"
+    scenario.con.execute(f"attach '{snapshot}' as snap")
+    scenario.con.execute("create table snap.dora_levels as select * from marts.dora_levels")
+    scenario.con.execute("detach snap")
+    row = _summary(scenario)
+    measures = "{" + ", ".join(f"{name}: ?" for name in MEASURES) + "}"
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        levels = {
+            metric: con.execute(
+                LEVEL_MACRO + f"select dora_level('dora_levels', '2023', ?, {measures})",
+                [metric, *(row[name] for name in MEASURES)],
+            ).fetchone()[0]
+            for metric in METRICS
+        }
+        no_data = con.execute(
+            LEVEL_MACRO + f"select dora_level('dora_levels', '2023', 'recovery', {measures})",
+            [*(row[name] for name in MEASURES[:-1]), None],
+        ).fetchone()[0]
+    assert (
+        levels
+        == {
+            "deployment_frequency": row["deployment_frequency_level"],
+            "lead_time": row["lead_time_level"],
+            "change_fail_rate": row["change_fail_rate_level"],
+            "recovery": row["recovery_level"],
+        }
+        == {
+            "deployment_frequency": "elite",
+            "lead_time": "elite",
+            "change_fail_rate": "high",
+            "recovery": "elite",
+        }
+    )
+    assert no_data is None  # no data is no level, never the best one
