@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="DORA metrics", page_icon=":material/rocket_launch:", layout="wide")
+from dashboard.timing import timed_run, warm_imports
 
-st.navigation(
+st.set_page_config(page_title="DORA metrics", page_icon=":material/rocket_launch:", layout="wide")
+warm_imports()
+
+page = st.navigation(
     [
         st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
         st.Page("views/deployments.py", title="Deployments", icon=":material/rocket_launch:"),
@@ -14,4 +17,6 @@ st.navigation(
         st.Page("views/before_after.py", title="Before / after", icon=":material/compare_arrows:"),
         st.Page("views/data_quality.py", title="Data quality", icon=":material/fact_check:"),
     ]
-).run()
+)
+with timed_run(page.title):
+    page.run()

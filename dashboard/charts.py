@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dashboard.vega import unchecked
+
 # Okabe & Ito's palette: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, YELLOW, GREY = (
     "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#F0E442", "#7F7F7F",
@@ -52,6 +54,7 @@ def _period_axis(grain: str) -> alt.X:
     )
 
 
+@unchecked
 def trend(
     frame: pd.DataFrame, series: dict[str, str], unit: str, grain: str, fmt: str
 ) -> alt.Chart:
@@ -71,6 +74,26 @@ def trend(
     return themed(base.mark_line(point=True, strokeWidth=2))
 
 
+@unchecked
+def sparkline(frame: pd.DataFrame, column: str, unit: str, fmt: str) -> alt.Chart:
+    """A tile's small trend: no axes, the exact value of each period in the tooltip."""
+    chart = (
+        alt.Chart(frame)
+        .mark_line(color=BLUE, strokeWidth=1.5, point=alt.OverlayMarkDef(size=16, color=BLUE))
+        .encode(
+            x=alt.X("period_start:T", axis=None),
+            y=alt.Y(f"{column}:Q", axis=None, scale=alt.Scale(zero=False)),
+            tooltip=[
+                # No grain in the spec: a granularity change then only swaps the data.
+                alt.Tooltip("period_start:T", title="period starting", format="%Y-%m-%d"),
+                alt.Tooltip(f"{column}:Q", title=unit, format=fmt),
+            ],
+        )
+    )
+    return themed(chart, height=44)
+
+
+@unchecked
 def bars_over_time(
     frame: pd.DataFrame, column: str, unit: str, grain: str, fmt: str = ",d"
 ) -> alt.Chart:
@@ -90,6 +113,7 @@ def bars_over_time(
     return themed(chart)
 
 
+@unchecked
 def timeline(frame: pd.DataFrame) -> alt.Chart:
     """Deployments per day on one row per environment; failures, rollbacks and redeploys marked."""
     chart = (
@@ -125,6 +149,7 @@ def timeline(frame: pd.DataFrame) -> alt.Chart:
     return themed(chart, height=90 + 50 * max(1, frame["environment"].nunique()))
 
 
+@unchecked
 def distribution(
     frame: pd.DataFrame, band: str, count: str, band_title: str, count_title: str
 ) -> alt.Chart:
@@ -145,6 +170,7 @@ def distribution(
     return themed(chart)
 
 
+@unchecked
 def stages(frame: pd.DataFrame, grain: str) -> alt.Chart:
     """Median coding / review / delivery hours per period, stacked."""
     order = ["coding", "review", "delivery"]
@@ -173,6 +199,7 @@ def stages(frame: pd.DataFrame, grain: str) -> alt.Chart:
     return themed(chart)
 
 
+@unchecked
 def funnel(frame: pd.DataFrame) -> alt.Chart:
     """Changes that reached each environment, in promotion order."""
     order = list(frame["environment"])
@@ -197,6 +224,7 @@ def funnel(frame: pd.DataFrame) -> alt.Chart:
     return themed(alt.layer(chart, text), height=60 + 40 * len(order))
 
 
+@unchecked
 def step_trend(frame: pd.DataFrame, grain: str) -> alt.Chart:
     """Median promotion lag per step and period."""
     chart = (
@@ -217,6 +245,7 @@ def step_trend(frame: pd.DataFrame, grain: str) -> alt.Chart:
     return themed(chart)
 
 
+@unchecked
 def with_pivot(frame: pd.DataFrame, column: str, unit: str, grain: str, pivot: pd.Timestamp, fmt: str) -> alt.Chart:  # fmt: skip
     """A per-period line with a vertical rule at the before/after date."""
     line = (

@@ -148,56 +148,34 @@ def period_summary(scope: Scope) -> pd.DataFrame:
 
 
 def levels(summary: pd.Series, edition: str) -> dict[str, str | None]:
-    """The DORA level of each banded metric, read from the `dora_levels` reference table.
+    """The DORA level of each banded metric: the build's `dora_level` macro on `dora_levels`.
 
     A metric without a value (no changes, no failures) gets no level: "no data", never "elite".
     """
-    measures = [
-        "deploy_days_per_week_p50",
-        "deploy_days_per_month_p50",
-        "deploy_days",
-        "lead_time_p50_seconds",
-        "change_fail_rate",
-        "recovery_p50_seconds",
-    ]
-    params = {m: (None if pd.isna(summary.get(m)) else float(summary.get(m))) for m in measures}
+    from models.levels import LEVEL_MACRO, MEASURES, METRICS  # the one definition of banding
+
+    params = {m: (None if pd.isna(summary.get(m)) else float(summary.get(m))) for m in MEASURES}
+    metrics = ", ".join(f"('{metric}')" for metric in METRICS)
     frame = query(
-        """
-        with measured as (
-            select
-                l.metric, l.level, l.level_rank, l.comparison, l.threshold,
-                case l.measure
-                    when 'deploy_days_per_week_p50' then $deploy_days_per_week_p50::double
-                    when 'deploy_days_per_month_p50' then $deploy_days_per_month_p50::double
-                    when 'deploy_days' then $deploy_days::double
-                    when 'lead_time_p50_seconds' then $lead_time_p50_seconds::double
-                    when 'change_fail_rate' then $change_fail_rate::double
-                    when 'recovery_p50_seconds' then $recovery_p50_seconds::double
-                end as value,
-                case l.metric
-                    when 'deployment_frequency' then $deploy_days::double
-                    when 'lead_time' then $lead_time_p50_seconds::double
-                    when 'change_fail_rate' then $change_fail_rate::double
-                    when 'recovery' then $recovery_p50_seconds::double
-                end as headline
-            from dora_levels as l
-            where l.edition = $edition
-        )
-        select metric, arg_min(level, level_rank) as level
-        from measured
-        where headline is not null and (
-            comparison = 'always'
-            or (comparison = '>=' and value >= threshold)
-            or (comparison = '>' and value > threshold)
-            or (comparison = '<=' and value <= threshold)
-            or (comparison = '<' and value < threshold)
-        )
-        group by metric
+        LEVEL_MACRO
+        + f"""
+        select metric, dora_level('dora_levels', $edition, metric, {{
+            -- frequency has data when the period has deploy days (zero included)
+            deploy_days_per_week_p50: if($deploy_days::double is null, null,
+                                         $deploy_days_per_week_p50::double),
+            deploy_days_per_month_p50: $deploy_days_per_month_p50::double,
+            deploy_days: $deploy_days::double,
+            lead_time_p50_seconds: $lead_time_p50_seconds::double,
+            change_fail_rate: $change_fail_rate::double,
+            recovery_p50_seconds: $recovery_p50_seconds::double,
+        }}) as level
+        from (values {metrics}) as metrics (metric)
         """,
         edition=edition,
         **params,
     )
-    return dict(zip(frame["metric"], frame["level"], strict=True))
+    pairs = zip(frame["metric"], frame["level"], strict=True)
+    return {metric: level for metric, level in pairs if not pd.isna(level)}
 
 
 def trend(scope: Scope) -> pd.DataFrame:

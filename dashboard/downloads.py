@@ -22,12 +22,15 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def download_buttons(frame: pd.DataFrame, name: str) -> None:
-    """Two buttons under a table: `<name>.csv` and `<name>.parquet`."""
+    """Two buttons under a table: `<name>.csv` and `<name>.parquet`.
+
+    The bytes are made when a button is clicked, not on every rerun of the page.
+    """
     left, right, _ = st.columns([1, 1, 4])
     with left:
-        st.download_button("Download CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"csv-{name}", on_click="ignore")  # fmt: skip
+        st.download_button("Download CSV", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"csv-{name}", on_click="ignore")  # fmt: skip
     with right:
-        st.download_button("Download Parquet", parquet_bytes(frame), file_name=f"{name}.parquet", mime="application/vnd.apache.parquet", key=f"parquet-{name}", on_click="ignore")  # fmt: skip
+        st.download_button("Download Parquet", lambda: parquet_bytes(frame), file_name=f"{name}.parquet", mime="application/vnd.apache.parquet", key=f"parquet-{name}", on_click="ignore")  # fmt: skip
 
 
 def table(frame: pd.DataFrame, name: str, column_config: dict | None = None, height: int | str = "auto") -> None:  # fmt: skip

@@ -1,9 +1,18 @@
-"""Where the published snapshot lives and how one read-only query against it runs (cached)."""
+"""Where the published snapshot lives and how one read-only query against it runs (cached).
+
+One DuckDB reader per snapshot version is kept open for the whole process: opening the file
+costs more than most of the dashboard's queries. The reader is an in-memory DuckDB with the
+snapshot file ATTACHed read-only, so it never blocks `dora build` (which writes a side file and
+`os.replace`s it onto the snapshot path), and a new publish (new inode) gets a new reader at once.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -14,6 +23,7 @@ from dashboard import SNAPSHOT_ENV
 from models.publish import snapshot_path
 
 DEFAULT_DB = Path("data/dora.duckdb")
+Version = tuple[int, int, int]
 
 
 class SnapshotUnavailable(Exception):
@@ -26,27 +36,81 @@ def snapshot_file() -> Path:
     return Path(explicit) if explicit else snapshot_path(DEFAULT_DB)
 
 
-def snapshot_version(path: Path) -> int:
-    """The file's mtime in ns: part of every cache key, so a new publish shows without a restart."""
+def snapshot_version(path: Path) -> Version:
+    """(device, inode, mtime): part of every cache key, so a new publish shows without a restart."""
     try:
-        return path.stat().st_mtime_ns
+        stat = path.stat()
     except FileNotFoundError:
+        _retire(str(path))
         raise SnapshotUnavailable(
             f"No published snapshot at `{path}`. Run `dora build --db {_db_hint(path)}` "
             "(or `dora demo`) to build one, then reload this page."
         ) from None
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns)
 
 
 def _db_hint(path: Path) -> str:
     return str(path).replace(".published.duckdb", ".duckdb")
 
 
+class _Reader:
+    """An in-memory DuckDB with one snapshot version attached read-only, closed when unused."""
+
+    def __init__(self, path: str, version: Version) -> None:
+        self.version = version
+        self.users = 0
+        self.retired = False
+        # Not duckdb.connect(path): DuckDB caches database instances by path within a process,
+        # so a second connect while this one is open would hand back the replaced file.
+        self.con = duckdb.connect(":memory:")
+        try:
+            self.con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as snapshot (read_only)")  # fmt: skip
+        except BaseException:
+            self.con.close()
+            raise
+
+
+_readers: dict[str, _Reader] = {}
+_readers_lock = threading.Lock()
+
+
+def _retire(path: str) -> None:
+    with _readers_lock:
+        reader = _readers.pop(path, None)
+        if reader is not None:
+            reader.retired = True
+            if reader.users == 0:
+                reader.con.close()
+
+
+@contextmanager
+def _cursor(path: str, version: Version) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the reader of `version`; an older reader is closed once its last query ends."""
+    with _readers_lock:
+        reader = _readers.get(path)
+        if reader is None or reader.version != version:
+            if reader is not None:
+                reader.retired = True
+                if reader.users == 0:
+                    reader.con.close()
+            reader = _readers[path] = _Reader(path, version)
+        reader.users += 1
+        cursor = reader.con.cursor()  # one per query: a connection is not shared across threads
+    try:
+        cursor.execute("use snapshot")
+        yield cursor
+    finally:
+        cursor.close()
+        with _readers_lock:
+            reader.users -= 1
+            if reader.retired and reader.users == 0:
+                reader.con.close()
+
+
 @st.cache_data(ttl=3600, max_entries=2000, show_spinner=False)
-def _run(path: str, version: int, sql: str, params: tuple[tuple[str, object], ...]) -> pd.DataFrame:
-    # A connection per query, closed at once: a long-lived reader would hold the file lock that
-    # `dora build` needs, and would keep showing the old snapshot after an os.replace.
-    with duckdb.connect(path, read_only=True) as con:
-        return con.execute(sql, dict(params)).df()
+def _run(path: str, version: Version, sql: str, params: tuple[tuple[str, object], ...]) -> pd.DataFrame:  # fmt: skip
+    with _cursor(path, version) as cursor:
+        return cursor.execute(sql, dict(params)).df()
 
 
 def query(sql: str, **params: object) -> pd.DataFrame:

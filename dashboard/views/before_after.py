@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, pipeline_data
 from dashboard.downloads import table
+from dashboard.vega import show
 
 COLUMNS = {
     "deploys_per_week": st.column_config.NumberColumn("deploys / week", format="%.2f"),
@@ -55,17 +56,17 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(f"Deployments per {scope.grain}")
-        st.altair_chart(charts.with_pivot(trend, "deployments", "deployments (count)", scope.grain, marker, ",d"), theme=None)  # fmt: skip
+        show(charts.with_pivot(trend, "deployments", "deployments (count)", scope.grain, marker, ",d"))  # fmt: skip
         st.subheader("Change fail rate")
-        st.altair_chart(charts.with_pivot(trend, "change_fail_rate", "change fail rate (%)", scope.grain, marker, ".0%"), theme=None)  # fmt: skip
+        show(charts.with_pivot(trend, "change_fail_rate", "change fail rate (%)", scope.grain, marker, ".0%"))  # fmt: skip
     with right:
         st.subheader("Lead time (median)")
-        st.altair_chart(charts.with_pivot(trend, "lead_time_p50_hours", "lead time (hours)", scope.grain, marker, ",.1f"), theme=None)  # fmt: skip
+        show(charts.with_pivot(trend, "lead_time_p50_hours", "lead time (hours)", scope.grain, marker, ",.1f"))  # fmt: skip
         st.subheader(f"Manual workflow runs per {scope.grain}")
         if manual.empty:
             st.info("No workflow runs recorded in this period.")
         else:
-            st.altair_chart(charts.with_pivot(manual, "manual_runs", "manual runs (count)", scope.grain, marker, ",d"), theme=None)  # fmt: skip
+            show(charts.with_pivot(manual, "manual_runs", "manual runs (count)", scope.grain, marker, ",d"))  # fmt: skip
 
 
 filters.guarded(render)

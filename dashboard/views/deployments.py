@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import charts, details, filters
 from dashboard.downloads import table
+from dashboard.vega import show
 
 LINKS = {
     "deployment_url": st.column_config.LinkColumn("deployment", display_text="deployments"),
@@ -28,7 +29,7 @@ def render() -> None:
         return
     st.subheader("Timeline")
     st.caption("Every environment of the selected repository and service; one mark per day and kind, sized by count.")  # fmt: skip
-    st.altair_chart(charts.timeline(timeline), theme=None)
+    show(charts.timeline(timeline))
 
     st.subheader("Deployment attempts")
     attempts = details.deployment_list(scope)
@@ -36,7 +37,16 @@ def render() -> None:
         st.info("No deployment attempts in this environment and period.")
         return
     table(attempts, "deployments", LINKS)
+    _shipped(attempts)
 
+
+@st.fragment
+def _shipped(attempts) -> None:
+    """The drill-down; a fragment, so picking a deployment reruns only this part of the page."""
+    filters.guarded(lambda: _drill_down(attempts))  # a fragment's own rerun skips render()'s guard
+
+
+def _drill_down(attempts) -> None:
     st.subheader("What a deployment shipped")
     # Plain-text options (label -> key) keep the picker's state simple to restore and to test.
     keys = {

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import charts, data, details, filters, formats
 from dashboard.downloads import table
+from dashboard.vega import show
 
 COLUMNS = {
     "lead_time_hours": st.column_config.NumberColumn("lead time (h)", format="%.1f"),
@@ -31,11 +32,11 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Distribution")
-        st.altair_chart(charts.distribution(details.lead_time_distribution(scope), "lead_time", "changes", "lead time (first commit → deployed)", "changes (count)"), theme=None)  # fmt: skip
+        show(charts.distribution(details.lead_time_distribution(scope), "lead_time", "changes", "lead time (first commit → deployed)", "changes (count)"))  # fmt: skip
     with right:
         st.subheader("p50 and p90 trend")
         trend = data.trend(scope)
-        st.altair_chart(charts.trend(trend, {"lead_time_p50_hours": "p50", "lead_time_p90_hours": "p90"}, "lead time (hours)", scope.grain, ",.1f"), theme=None)  # fmt: skip
+        show(charts.trend(trend, {"lead_time_p50_hours": "p50", "lead_time_p90_hours": "p90"}, "lead time (hours)", scope.grain, ",.1f"))  # fmt: skip
 
     st.subheader("Where the time goes")
     stages = details.stage_breakdown(scope)
@@ -43,7 +44,7 @@ def render() -> None:
         st.info("No change in this period has a known pull request, so stages cannot be split.")
     else:
         st.caption("Median per stage for changes with a pull request: coding (first commit → PR opened), review (opened → merged), delivery (merged → deployed).")  # fmt: skip
-        st.altair_chart(charts.stages(stages, scope.grain), theme=None)
+        show(charts.stages(stages, scope.grain))
 
     st.subheader("Slowest changes")
     table(details.slowest_changes(scope), "slowest_changes", COLUMNS)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, formats
 from dashboard.downloads import table
+from dashboard.vega import show
 
 SUMMARY_COLUMNS = {
     "deploys_per_week": st.column_config.NumberColumn("deploys / week", format="%.1f"),
@@ -32,10 +33,11 @@ def _tile(column, label, value, previous, render, spark, level, lower_is_better,
             render(value),
             delta=_delta(value, previous, render),
             delta_color="inverse" if lower_is_better else "normal",
-            chart_data=[v for v in spark if pd.notna(v)] or None,
-            chart_type="line",
             help=help_text,
         )
+        # Our own chart, not st.metric's chart_data: its spec stays the same when a filter
+        # changes, so the browser only swaps its data instead of building a new chart.
+        show(spark)
         if level is not None or pd.isna(value):
             name = level or "no data"
             st.badge(f"DORA level: {name}", color=LEVEL_BADGES.get(name, "gray"))
@@ -58,28 +60,28 @@ def render() -> None:
     banded = scope.environment == "production"
     level = data.levels(now, scope.edition) if banded else {}
     tiles = st.columns(5)
-    _tile(tiles[0], "Deploys per week", now["deploys_per_week"], before["deploys_per_week"], formats.number, trend["deployments"], level.get("deployment_frequency"), False, f"Successful counted deployments per week ({formats.count(now['deployments'])} in the period, {formats.count(now['deploy_days'])} deploy days). Level from the median deploy days per week.")  # fmt: skip
-    _tile(tiles[1], "Lead time (median)", now["lead_time_p50_seconds"], before["lead_time_p50_seconds"], formats.duration, trend["lead_time_p50_seconds"], level.get("lead_time"), True, f"Median first commit → deployed over {formats.count(now['changes'])} changes; p90 {formats.duration(now['lead_time_p90_seconds'])}.")  # fmt: skip
-    _tile(tiles[2], "Change fail rate", now["change_fail_rate"], before["change_fail_rate"], formats.percent, trend["change_fail_rate"], level.get("change_fail_rate"), True, f"{formats.count(now['change_failures'])} change failures / {formats.count(now['counted_deployments'])} counted deployments.")  # fmt: skip
-    _tile(tiles[3], "Recovery (median)", now["recovery_p50_seconds"], before["recovery_p50_seconds"], formats.duration, trend["recovery_p50_seconds"], level.get("recovery"), True, f"Failure start → restored; {formats.count(now['open_failures'])} failure(s) still open.")  # fmt: skip
-    _tile(tiles[4], "Rework rate", now["rework_rate"], before["rework_rate"], formats.percent, trend["rework_rate"], None, True, "Rollbacks, reverts, hotfixes and restoring deployments / successful counted deployments. DORA gives no bands.")  # fmt: skip
+    _tile(tiles[0], "Deploys per week", now["deploys_per_week"], before["deploys_per_week"], formats.number, charts.sparkline(trend, "deployments", "deployments (count)", ",d"), level.get("deployment_frequency"), False, f"Successful counted deployments per week ({formats.count(now['deployments'])} in the period, {formats.count(now['deploy_days'])} deploy days). Level from the median deploy days per week.")  # fmt: skip
+    _tile(tiles[1], "Lead time (median)", now["lead_time_p50_seconds"], before["lead_time_p50_seconds"], formats.duration, charts.sparkline(trend, "lead_time_p50_hours", "lead time p50 (hours)", ",.1f"), level.get("lead_time"), True, f"Median first commit → deployed over {formats.count(now['changes'])} changes; p90 {formats.duration(now['lead_time_p90_seconds'])}.")  # fmt: skip
+    _tile(tiles[2], "Change fail rate", now["change_fail_rate"], before["change_fail_rate"], formats.percent, charts.sparkline(trend, "change_fail_rate", "change fail rate (%)", ".1%"), level.get("change_fail_rate"), True, f"{formats.count(now['change_failures'])} change failures / {formats.count(now['counted_deployments'])} counted deployments.")  # fmt: skip
+    _tile(tiles[3], "Recovery (median)", now["recovery_p50_seconds"], before["recovery_p50_seconds"], formats.duration, charts.sparkline(trend, "recovery_p50_hours", "recovery p50 (hours)", ",.1f"), level.get("recovery"), True, f"Failure start → restored; {formats.count(now['open_failures'])} failure(s) still open.")  # fmt: skip
+    _tile(tiles[4], "Rework rate", now["rework_rate"], before["rework_rate"], formats.percent, charts.sparkline(trend, "rework_rate", "rework rate (%)", ".1%"), None, True, "Rollbacks, reverts, hotfixes and restoring deployments / successful counted deployments. DORA gives no bands.")  # fmt: skip
     if not banded:
         st.caption("DORA levels are shown for the production environment only.")
 
     left, right = st.columns(2)
     with left:
         st.subheader(f"Deployments per {scope.grain}")
-        st.altair_chart(charts.bars_over_time(trend, "deployments", "deployments (count)", scope.grain), theme=None)  # fmt: skip
+        show(charts.bars_over_time(trend, "deployments", "deployments (count)", scope.grain))  # fmt: skip
     with right:
         st.subheader("Change lead time")
-        st.altair_chart(charts.trend(trend, {"lead_time_p50_hours": "p50", "lead_time_p90_hours": "p90"}, "lead time (hours)", scope.grain, ",.1f"), theme=None)  # fmt: skip
+        show(charts.trend(trend, {"lead_time_p50_hours": "p50", "lead_time_p90_hours": "p90"}, "lead time (hours)", scope.grain, ",.1f"))  # fmt: skip
     left, right = st.columns(2)
     with left:
         st.subheader("Change fail rate")
-        st.altair_chart(charts.trend(trend, {"change_fail_rate": "change fail rate", "rework_rate": "rework rate"}, "share of deployments (%)", scope.grain, ".0%"), theme=None)  # fmt: skip
+        show(charts.trend(trend, {"change_fail_rate": "change fail rate", "rework_rate": "rework rate"}, "share of deployments (%)", scope.grain, ".0%"))  # fmt: skip
     with right:
         st.subheader("Recovery time")
-        st.altair_chart(charts.trend(trend, {"recovery_p50_hours": "median"}, "recovery time (hours)", scope.grain, ",.1f"), theme=None)  # fmt: skip
+        show(charts.trend(trend, {"recovery_p50_hours": "median"}, "recovery time (hours)", scope.grain, ",.1f"))  # fmt: skip
 
     st.subheader("Per service, as built")
     summary = data.summary_by_scope()

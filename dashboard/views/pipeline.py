@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import charts, filters, graph, pipeline_data
 from dashboard.downloads import table
+from dashboard.vega import show
 
 COLUMNS = {
     "success_rate": st.column_config.NumberColumn("success rate", format="percent"),
@@ -47,14 +48,14 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.caption("Changes of the period that reached each environment")
-        st.altair_chart(charts.funnel(funnel), theme=None)
+        show(charts.funnel(funnel))
     with right:
         st.caption("Median time from one environment to the next")
         steps = pipeline_data.promotion_trend(scope)
         if steps.empty:
             st.info("No change was promoted between environments in this period.")
         else:
-            st.altair_chart(charts.step_trend(steps, scope.grain), theme=None)
+            show(charts.step_trend(steps, scope.grain))
     table(funnel, "promotion_funnel", {"lag_p50_hours": st.column_config.NumberColumn("median lag (h)", format="%.1f")})  # fmt: skip
 
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import charts, data, details, filters, formats
 from dashboard.downloads import table
+from dashboard.vega import show
 
 COLUMNS = {
     "recovery_hours": st.column_config.NumberColumn("recovery (h)", format="%.1f"),
@@ -38,10 +39,10 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Change fail rate")
-        st.altair_chart(charts.trend(trend, {"change_fail_rate": "change fail rate"}, "failed / counted deployments (%)", scope.grain, ".0%"), theme=None)  # fmt: skip
+        show(charts.trend(trend, {"change_fail_rate": "change fail rate"}, "failed / counted deployments (%)", scope.grain, ".0%"))  # fmt: skip
     with right:
         st.subheader("Recovery time")
-        st.altair_chart(charts.trend(trend, {"recovery_p50_hours": "median"}, "recovery time (hours)", scope.grain, ",.1f"), theme=None)  # fmt: skip
+        show(charts.trend(trend, {"recovery_p50_hours": "median"}, "recovery time (hours)", scope.grain, ",.1f"))  # fmt: skip
 
     st.subheader("Change failures")
     failures = details.change_failures(scope)

@@ -1,0 +1,66 @@
+"""Draw Altair charts without Altair's per-rerun schema checks; their data travels as Arrow.
+
+Altair checks every object against the Vega-Lite JSON schema when it is built and again in
+`to_dict()`: on a page of charts that was about half of the server's Python time per rerun. The
+chart definitions do not change with the data, so the tests validate every page's specs instead
+(`test_every_page_renders_with_units_and_exact_tooltips`).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from altair.utils import schemapi
+
+P = ParamSpec("P")
+R = TypeVar("R")
+# Altair's switch is one process-wide flag; the lock keeps concurrent sessions from leaving it off
+# for code outside these functions.
+_flag_lock = threading.RLock()
+_COMPOSED = {alt.LayerChart: "layer", alt.VConcatChart: "vconcat", alt.HConcatChart: "hconcat"}
+
+
+def unchecked(build: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: run a chart builder without Altair's construction-time schema checks."""
+
+    @functools.wraps(build)
+    def without_checks(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _flag_lock, schemapi.debug_mode(False):
+            return build(*args, **kwargs)
+
+    return without_checks
+
+
+@unchecked
+def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec, each data frame left whole under `datasets` for Arrow."""
+    datasets: dict[str, pd.DataFrame] = {}
+    names: dict[int, str] = {}
+
+    def by_name(part: Any) -> Any:
+        data = getattr(part, "data", alt.Undefined)
+        if isinstance(data, pd.DataFrame):
+            name = names.setdefault(id(data), f"data-{len(names)}")
+            datasets[name] = data
+            part = part.copy(deep=False)
+            part.data = alt.NamedData(name=name)
+        field = _COMPOSED.get(type(part))
+        if field:
+            part = part.copy(deep=False)
+            setattr(part, field, [by_name(child) for child in getattr(part, field)])
+        return part
+
+    result = by_name(chart).to_dict(validate=False)
+    result["datasets"] = datasets
+    return result
+
+
+def show(chart: alt.TopLevelMixin) -> None:
+    """Draw an Altair chart (theme off: the charts carry their own colour-blind-safe look)."""
+    st.vega_lite_chart(spec(chart), theme=None)
