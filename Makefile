@@ -20,7 +20,11 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
-demo: setup
+# Prefect's own SQLite database, migrated here (set-up) rather than by the demo's first start.
+$(PREFECT_HOME)/prefect.db: | $(VENV)/.synced
+	$(RUN)/prefect server database upgrade -y
+
+demo: setup $(PREFECT_HOME)/prefect.db
 	$(RUN)/dora demo
 
 test: setup lint

@@ -9,9 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from flows.background import Background, PrefectServerProcess, SimulatorProcess, free_port
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "simulator" / "demo.toml"
 # Any token works against the simulator; this one is never printed or stored.
@@ -67,12 +70,6 @@ class _Step:
             self.progress.echo(f"      done in {seconds:.1f} s")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         try:
@@ -91,9 +88,6 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoResult:
     """Simulator -> ingest flow -> build flow -> exports -> report preview -> dashboard."""
-    # Before Prefect is imported: its settings are read then. The flows below start Prefect's
-    # temporary server, which needs more than its default 20 s on a busy 2-core machine.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.config import load_settings
 
@@ -104,30 +98,43 @@ def run_demo(
     config = _demo_config(data_dir)
     settings = load_settings(config)
     if serve and not _port_is_free(port):
-        port = _free_port()
+        port = free_port()
 
-    with progress.step(f"Generating the simulated organisation (seed {seed}, {days} days)"):
-        from simulator.org import generate_organisation
-
-        org = generate_organisation(seed=seed, days=days, scale="demo")
-        echo(f"      {len(org.repos)} repositories: {', '.join(sorted(org.repos))}")
-
-    with progress.step("Starting the GitHub simulator"):
-        from simulator.server import SimulatorServer
-
-        simulator = SimulatorServer(org, host="127.0.0.1", port=0).start()
-        echo(f"      serving the GitHub REST API at {simulator.base_url}")
+    children: list[Background] = []
     try:
-        with progress.step("Ingesting the organisation through the ingest flow"):
-            echo("      " + _ingest(db, config, settings, simulator.base_url, sorted(org.repos)))
+        with progress.step("Starting the GitHub simulator and Prefect's API server"):
+            # Their start-up (generating the organisation; importing Prefect's server and, the
+            # first time, migrating its database) runs on the other core while step 2 imports.
+            own_server = None if os.environ.get("PREFECT_API_URL") else PrefectServerProcess()
+            children += [own_server] if own_server else []
+            simulator = SimulatorProcess(seed, days)
+            children.append(simulator)
+            echo(f"      organisation of seed {seed}, {days} days: {', '.join(settings.repos)}")
+        api_url = own_server.api_url if own_server else os.environ["PREFECT_API_URL"]
+        with ExitStack() as prefect_api:
+            with progress.step("Loading the pipeline while they start"):
+                prefect_api.enter_context(_prefect_api(api_url))
+                _import_the_pipeline()
+                echo(f"      GitHub REST API simulator at {simulator.wait_ready()}")
+                if own_server:
+                    own_server.wait_ready()
+                    echo(f"      Prefect API at {api_url} (temporary: stopped after the build)")
+                else:
+                    echo(f"      Prefect API at {api_url} (PREFECT_API_URL)")
+
+            with progress.step("Ingesting the organisation through the ingest flow"):
+                summary = _ingest(db, config, settings, simulator.base_url, settings.repos)
+                echo("      " + summary)
+            simulator.stop()
+
+            with progress.step("Building the models and publishing the snapshot"):
+                from flows.build import build
+
+                snapshot = Path(build(db=str(db), config=str(config)))
+                echo(f"      published {snapshot}")
     finally:
-        simulator.stop()
-
-    with progress.step("Building the models and publishing the snapshot"):
-        from flows.build import build
-
-        snapshot = Path(build(db=str(db), config=str(config)))
-        echo(f"      published {snapshot}")
+        for child in children:
+            child.stop()
 
     exports = data_dir / "exports"
     with progress.step(f"Exporting CSV and Parquet to {exports}"):
@@ -152,6 +159,46 @@ def run_demo(
     result.steps = progress.steps
     result.seconds_to_ready = progress.elapsed()
     return result
+
+
+def _import_the_pipeline() -> None:
+    """Import what the next steps run (Prefect, PyGithub, DuckDB, Altair: seconds of CPU)."""
+    import flows.build  # noqa: F401
+    import flows.ingest  # noqa: F401
+    import models.export  # noqa: F401
+    import reports.weekly  # noqa: F401
+
+
+@contextmanager
+def _prefect_api(api_url: str) -> Iterator[None]:
+    """Flows in this block report to `api_url`; on the way out, pending events are delivered."""
+    # In the environment too, before Prefect is imported: threads Prefect starts without our
+    # context (events, logs) read the process-wide settings made at import time.
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = api_url
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+
+    try:
+        # No heartbeat: it detects crashed runs for a scheduler, and joining its thread costs
+        # about a second at the end of every flow run.
+        with temporary_settings(
+            {PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+        ):
+            yield
+            # before the server stops, or Prefect retries against it at exit
+            APILogWorker.drain_all(timeout=10)
+            EventsWorker.drain_all(timeout=10)
+    finally:
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous
 
 
 class NotADemoDatabase(Exception):

@@ -68,7 +68,9 @@ def prefect_api(tmp_path_factory) -> str:
     }
     log = (home / "server.log").open("wb")
     server = subprocess.Popen(
-        [str(VENV_BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        # --no-services: the test triggers its runs; the scheduler would add runs of its own
+        [str(VENV_BIN / "prefect"), "server", "start", "--no-services"]
+        + ["--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -90,6 +92,8 @@ def _serve(tmp_path: Path, api: str, config: Path, db: Path) -> subprocess.Popen
         "PREFECT_API_URL": api,
         "PREFECT_HOME": str(tmp_path / "prefect-client"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # the runner looks for triggered runs every 10 s by default: most of this test's wait
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
     }
     return subprocess.Popen(
         [str(VENV_BIN / "dora"), "serve", "--config", str(config), "--db", str(db)],
@@ -133,10 +137,12 @@ def test_serve_registers_both_schedules_and_runs_them(prefect_api, tmp_path):
     db = tmp_path / "data" / "dora.duckdb"
     with SimulatorServer(org) as simulator:
         config = tmp_path / "dora.toml"
+        # demo.toml has a [github] table already (no request pacing): the URL goes into it
+        demo = DEMO_CONFIG.read_text(encoding="utf-8")
+        assert demo.count("[github]\n") == 1
         config.write_text(
-            DEMO_CONFIG.read_text(encoding="utf-8")
-            + f'\n[github]\nbase_url = "{simulator.base_url}"\nseconds_between_requests = 0\n'
-            f'[schedule]\npipeline_cron = "{PIPELINE_CRON}"\nreport_cron = "{REPORT_CRON}"\n'
+            demo.replace("[github]\n", f'[github]\nbase_url = "{simulator.base_url}"\n')
+            + f'\n[schedule]\npipeline_cron = "{PIPELINE_CRON}"\nreport_cron = "{REPORT_CRON}"\n'
             f'timezone = "{TIMEZONE}"\n',
             encoding="utf-8",
         )
