@@ -145,7 +145,10 @@ def report_command(
         raise fail(str(exc)) from None
     typer.echo(report.subject)
     if not send:
-        eml, page = write_preview(report, reports_dir(db))
+        try:
+            eml, page = write_preview(report, reports_dir(db))
+        except OSError as exc:  # e.g. a file where the reports folder goes
+            raise fail(f"cannot write the report to {reports_dir(db)}: {exc}") from None
         typer.echo(f"wrote {eml} and {page}")
         return
     try:
@@ -172,7 +175,7 @@ def simulator_command(
         str | None,
         typer.Option(
             "--faults",
-            help="Fault probabilities, e.g. 5xx=0.05,403=0.05,429=0.05,reset=0.05,slow=0.05,seed=1",
+            help="Fault probabilities, e.g. 5xx=0.05,403=0.05,429=0.05,reset=0.05,slow=0.05,primary=0.05,seed=1",
         ),
     ] = None,
     rate_limit: Annotated[
@@ -317,6 +320,11 @@ def build_command(
             when = when.astimezone(UTC).replace(tzinfo=None)
     if not db.exists():
         raise fail(f"{db}: no such database; run `dora ingest` first")
+    from models.publish import snapshot_path
+
+    snapshot = snapshot_path(db)
+    if snapshot.exists() and not snapshot.is_file():  # the publish's swap would fail at the end
+        raise fail(f"{snapshot}: not a file; cannot publish the snapshot there")
     import duckdb
 
     try:  # a broken file is one line here, not a failed flow run with its logs

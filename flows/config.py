@@ -174,8 +174,14 @@ def load_settings(path: str | Path | None = None) -> Settings:
             raise ConfigError(f"{file}: no such config file")
         return Settings()
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:  # a folder, no read permission: one line, not a traceback
+        raise ConfigError(f"{file}: cannot read the config file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML ({exc})") from exc
     try:
         return Settings.model_validate(data)
