@@ -24,9 +24,11 @@ names as (
     from repositories
     cross join cfg.deploy_rules as rules
     union
+    -- only incidents: an issue that lost its incident label is still stored, but names nothing
     select distinct repo, substr(label, 5)
     from stg.stg_github__issues, unnest(labels) as labelled(label)
     where label like 'env:%'
+        and len(list_intersect(labels, (select list(label) from cfg.incident_labels))) > 0
 ),
 
 split as (
