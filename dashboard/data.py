@@ -94,6 +94,7 @@ def period_summary(scope: Scope) -> pd.DataFrame:
             select distinct deployed_at::date as day from counted where outcome = 'success'
         ),
         -- 7- and 30-day buckets counted back from the period's end, as dora_summary does.
+        -- A day whose deployments straddle a boundary of one grain is still one day in the other.
         deploy_days_bucketed as (
             select distinct day, week_bucket, month_bucket from (
                 select
@@ -104,13 +105,13 @@ def period_summary(scope: Scope) -> pd.DataFrame:
             )
         ),
         weeks as (
-            select w.bucket, count(d.day) as days
+            select w.bucket, count(distinct d.day) as days
             from (select unnest(range(greatest(1, $days // 7))) as bucket) as w
             left join deploy_days_bucketed as d on d.week_bucket = w.bucket
             group by w.bucket
         ),
         months as (
-            select m.bucket, count(d.day) as days
+            select m.bucket, count(distinct d.day) as days
             from (select unnest(range(greatest(1, $days // 30))) as bucket) as m
             left join deploy_days_bucketed as d on d.month_bucket = m.bucket
             group by m.bucket

@@ -60,7 +60,8 @@ def test_period_figures_agree_with_the_dora_summary_mart(demo_db, monkeypatch):
         scope = Scope(row.repo, row.service, row.environment, start, end, "week", "2023")
         mine = data.period_summary(scope).iloc[0]
         for column in ("deployments", "change_failures", "change_fail_rate", "rework_rate",
-                       "lead_time_p50_seconds", "lead_time_p90_seconds", "recovery_p50_seconds"):  # fmt: skip
+                       "lead_time_p50_seconds", "lead_time_p90_seconds", "recovery_p50_seconds",
+                       "deploy_days", "deploy_days_per_week_p50", "deploy_days_per_month_p50"):  # fmt: skip
             expected, got = getattr(row, column), mine[column]
             assert (pd.isna(expected) and pd.isna(got)) or got == pytest.approx(expected), (row.repo, row.service, row.environment, column)  # fmt: skip
         if row.environment == "production":
