@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,14 @@ class Build:
         else:
             self._popen = None
             self._child = _FORKSERVER.Process(target=_build_and_publish, args=(str(db),))
-            self._child.start()
+            # The child re-runs `__main__` from its path; after Streamlit's AppTest in the same
+            # session that is dashboard/app.py, which fails outside Streamlit. Give it none.
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = types.ModuleType("__main__")
+            try:
+                self._child.start()
+            finally:
+                sys.modules["__main__"] = main
             self.pid = self._child.pid
         self.staging = snapshot_path(db).with_name(f"{snapshot_path(db).name}.{self.pid}.next")
 
