@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -21,6 +22,7 @@ from urllib.parse import urlencode
 
 import requests
 from github import Auth, Github
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 
 log = logging.getLogger("dora.ingest")
 
@@ -158,6 +160,7 @@ class GitHubClient:
             seconds_between_requests=seconds_between_requests,
         )
         self._requester = self.github.requester
+        _read_environment_once(self._requester)
 
     def close(self) -> None:
         self.github.close()
@@ -264,6 +267,55 @@ class GitHubClient:
         self.stats.add_wait(seconds)
         if self.abort.wait(seconds):
             raise Aborted("stopped because another part of the ingest failed")
+
+
+def _settle_environment(connection: HTTPRequestsConnectionClass) -> None:
+    """Read the proxy and CA-bundle settings from the environment once, for the connection's host.
+
+    requests reads them on every request (`trust_env`): walking `os.environ` twice per GET cost
+    more CPU than the rest of the request. The values are those requests would compute per
+    request (same host, same variables: HTTP(S)_PROXY, ALL_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE,
+    CURL_CA_BUNDLE); .netrc is already off (PyGithub sets an auth of its own).
+    """
+    session = connection.session
+    origin = f"{connection.protocol}://{connection.host}:{connection.port}"
+    session.proxies = requests.utils.get_environ_proxies(origin)
+    if connection.verify is True:
+        connection.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+    session.trust_env = False
+
+
+class _SettledHTTPConnection(HTTPRequestsConnectionClass):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _settle_environment(self)
+
+
+class _SettledHTTPSConnection(HTTPSRequestsConnectionClass):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _settle_environment(self)
+
+
+_SETTLED = {
+    HTTPRequestsConnectionClass: _SettledHTTPConnection,
+    HTTPSRequestsConnectionClass: _SettledHTTPSConnection,
+}
+
+
+def _read_environment_once(requester: Any) -> None:
+    """Make this requester's connections read the environment when created, not per request.
+
+    PyGithub has no per-instance hook for its connection class, so this sets the private
+    attribute it reads; if a PyGithub upgrade renames it, requests go on working the slow way
+    (tests/ingest/test_client.py notices).
+    """
+    attribute = "_Requester__connectionClass"
+    settled = _SETTLED.get(getattr(requester, attribute, None))
+    if settled is not None:
+        setattr(requester, attribute, settled)
 
 
 def _message(text: str) -> str:

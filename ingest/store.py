@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SCHEMA_FILE = Path(__file__).with_name("raw_schema.sql")
 SCHEMA_VERSION = 2
@@ -36,6 +37,9 @@ _ARROW_TYPES = {
     "VARCHAR[]": pa.list_(pa.string()),
     "DOUBLE": pa.float64(),
 }
+
+
+_NEW_FLAG = "dora_upsert_is_new"  # a column of `Transaction.upsert`'s comparison, not of a table
 
 
 def utc_now() -> datetime:
@@ -139,6 +143,7 @@ class Store:
         self._con = duckdb.connect(str(self.path))
         self._lock = threading.RLock()
         self._tables: dict[str, TableInfo] = {}
+        self._upsert_sql: dict[str, tuple[str, str]] = {}
         try:
             _refuse_newer_schema(self._con, self.path)  # before any write
             self._create_or_upgrade()
@@ -189,6 +194,34 @@ class Store:
             )
         return self._tables[name]
 
+    def upsert_sql(self, info: TableInfo) -> tuple[str, str]:
+        """The two statements of `Transaction.upsert` for a table, built once per table."""
+        if info.name not in self._upsert_sql:
+            cols = ", ".join(f'"{c}"' for c in info.columns)
+            casts = ", ".join(
+                f'cast(i."{c}" as {t}) as "{c}"'
+                for c, t in zip(info.columns, info.types, strict=True)
+            )
+            keys = " and ".join(f'c."{k}" = t."{k}"' for k in info.key)
+            in_bounds = " and ".join(f'"{k}" between ? and ?' for k in info.key)
+            differs = " or ".join(f'c."{c}" is distinct from t."{c}"' for c in info.columns)
+            missing = f't."{info.key[0]}" is null'  # no stored row with this key
+            # Only rows that differ from what is stored are written: a re-sync changes no row.
+            # One stored row at most per key (primary key), so this equals an EXCEPT of the
+            # stored rows, with nulls equal, and also tells new rows from changed ones.
+            select_changed = (
+                f'select c.*, {missing} as "{_NEW_FLAG}" '
+                f"from (select {casts} from incoming_rows i) c "
+                f"left join (select * from raw.{info.name} where {in_bounds}) t on {keys} "
+                f"where {missing} or {differs}"
+            )
+            write_changed = (
+                f"insert or replace into raw.{info.name} ({cols}) "
+                f"select {casts} from changed_rows i"
+            )
+            self._upsert_sql[info.name] = (select_changed, write_changed)
+        return self._upsert_sql[info.name]
+
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         """Run a read query on its own cursor."""
         with self._lock:
@@ -203,6 +236,19 @@ class Store:
         if not rows or not rows[0][0]:
             return None
         return StoredEtag(rows[0][0], json.loads(rows[0][1]) if rows[0][1] else {})
+
+    def etags_under(self, prefix: str) -> dict[str, StoredEtag]:
+        """Every stored ETag of `prefix` itself and of the URLs below it (`prefix/...`, `prefix?...`)."""
+        rows = self.query(
+            "select url, etag, summary from raw.http_etags "
+            "where url = ? or starts_with(url, ?) or starts_with(url, ?)",
+            [prefix, prefix + "/", prefix + "?"],
+        )
+        return {
+            url: StoredEtag(etag, json.loads(summary) if summary else {})
+            for url, etag, summary in rows
+            if etag
+        }
 
     def state(self, repo: str, stream: str) -> tuple[datetime | None, dict[str, Any]]:
         """The stream's cursor and details, or (None, {}) before its first complete sync."""
@@ -221,7 +267,9 @@ class Store:
             cursor = self._con.cursor()
             cursor.begin()
             try:
-                yield Transaction(self, cursor)
+                tx = Transaction(self, cursor)
+                yield tx
+                tx._write_etags()
             except BaseException:
                 cursor.rollback()
                 cursor.close()
@@ -236,6 +284,7 @@ class Transaction:
     def __init__(self, store: Store, cursor: duckdb.DuckDBPyConnection) -> None:
         self._store = store
         self._cur = cursor
+        self._etags: dict[str, tuple[str, str]] = {}  # url -> (etag, summary JSON), last one wins
 
     def upsert(self, table: str, rows: list[dict[str, Any]]) -> UpsertCount:
         """Insert new rows and replace changed ones by primary key; identical rows are left alone."""
@@ -244,35 +293,30 @@ class Transaction:
         info = self._store.table(table)
         unique = {tuple(r.get(k) for k in info.key): r for r in rows}  # last one wins
         arrow = pa.Table.from_pylist(list(unique.values()), schema=info.arrow_schema)
-        cols = ", ".join(f'"{c}"' for c in info.columns)
-        casts = ", ".join(
-            f'cast(i."{c}" as {t}) as "{c}"' for c, t in zip(info.columns, info.types, strict=True)
-        )
-        stored = ", ".join(f't."{c}"' for c in info.columns)
-        keys = " and ".join(f'c."{k}" = t."{k}"' for k in info.key)
+        select_changed, write_changed = self._store.upsert_sql(info)
+        # Each key's range on this page: the stored side of the comparison then reads only the
+        # row groups near these keys, not every stored payload (that made each page cost a scan
+        # of the whole table). Any stored row with one of these keys lies inside every range.
+        bounds = []
+        for key in info.key:
+            low_high = pc.min_max(arrow.column(key))
+            bounds += [low_high["min"].as_py(), low_high["max"].as_py()]
+        # Two simple statements per page (DuckDB spends milliseconds planning each one, so their
+        # number and shape are what a page costs): the rows that differ from what is stored, each
+        # flagged new or not, then, when there are any, their write.
         self._cur.register("incoming_rows", arrow)
         try:
-            # Only rows that differ from what is stored are written: a re-sync changes no row.
-            # Compare only against the stored rows with the same keys: an EXCEPT over the whole
-            # table made every page cost a full scan, quadratic over a sync (30 s of 74 s on demo).
-            self._cur.execute(
-                f"create or replace temp table changed_rows as "
-                f"with incoming as (select {casts} from incoming_rows i) "
-                f"select * from incoming except "
-                f"select {stored} from raw.{table} t semi join incoming c on {keys}"
-            )
-            new = self._cur.execute(
-                f"select count(*) from changed_rows c where not exists "
-                f"(select 1 from raw.{table} t where {keys})"
-            ).fetchone()[0]
-            total = self._cur.execute("select count(*) from changed_rows").fetchone()[0]
-            if total:
-                self._cur.execute(
-                    f"insert or replace into raw.{table} ({cols}) select {cols} from changed_rows"
-                )
-            self._cur.execute("drop table changed_rows")
+            changed = self._cur.sql(select_changed, params=bounds).to_arrow_table()
         finally:
             self._cur.unregister("incoming_rows")
+        total = changed.num_rows
+        new = pc.sum(changed.column(_NEW_FLAG)).as_py() or 0
+        if total:
+            self._cur.register("changed_rows", changed.drop_columns([_NEW_FLAG]))
+            try:
+                self._cur.execute(write_changed)
+            finally:
+                self._cur.unregister("changed_rows")
         return UpsertCount(new=new, updated=total - new)
 
     def delete(self, table: str, where: str, params: Sequence[Any]) -> int:
@@ -283,12 +327,28 @@ class Transaction:
         )
 
     def set_etag(self, url: str, etag: str | None, summary: dict[str, Any]) -> None:
+        """Remember a page's ETag; written with the transaction's other writes, just before commit."""
         if not etag:
             return
+        self._etags[url] = (etag, json.dumps(summary, sort_keys=True))
+
+    def _write_etags(self) -> None:
+        # One multi-row insert per transaction instead of one statement per page; it runs inside
+        # the transaction, so an ETag is never stored without the rows of its page.
+        if not self._etags:
+            return
+        fetched_at = utc_now()
+        values = ", ".join(["(?, ?, ?, ?)"] * len(self._etags))
+        params = [
+            value
+            for url, (etag, summary) in self._etags.items()
+            for value in (url, etag, fetched_at, summary)
+        ]
         self._cur.execute(
-            "insert or replace into raw.http_etags (url, etag, fetched_at, summary) values (?, ?, ?, ?)",
-            [url, etag, utc_now(), json.dumps(summary, sort_keys=True)],
+            f"insert or replace into raw.http_etags (url, etag, fetched_at, summary) values {values}",
+            params,
         )
+        self._etags.clear()
 
     def set_state(
         self, repo: str, stream: str, cursor_at: datetime | None, details: dict[str, Any]

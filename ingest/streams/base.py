@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any
 from flows.config import Settings
 from ingest.client import GitHubClient, Response
 from ingest.payloads import MalformedItem, timestamp
-from ingest.store import Store, UpsertCount
+from ingest.store import Store, StoredEtag, UpsertCount
 
 log = logging.getLogger("dora.ingest")
 
@@ -34,6 +35,8 @@ class StreamContext:
     seen: int = 0
     notes: list[str] = field(default_factory=list)  # things the user should hear about
     _current_name: str | None = field(default=None, repr=False)
+    _etag_scope: str | None = field(default=None, repr=False)  # the repo's URL prefix
+    _etags: dict[str, StoredEtag] = field(default_factory=dict, repr=False)
 
     def url(self, suffix: str, params: dict[str, Any] | None = None) -> str:
         return self.client.url(f"/repos/{self.current_name()}{suffix}", params)
@@ -50,6 +53,21 @@ class StreamContext:
             )
             self._current_name = rows[0][0] if rows and rows[0][0] else self.repo
         return self._current_name
+
+    def stored_etag(self, url: str) -> StoredEtag | None:
+        """The ETag stored for `url`, from the repo's ETags read once per stream.
+
+        One query per request cost more CPU than the request itself. The copy stays exact: only
+        this stream writes ETags of its own URLs, and `commit` updates it. URLs outside the repo's
+        prefix (none today) are looked up in the store.
+        """
+        if self._etag_scope is None:
+            self._etag_scope = self.url("")
+            self._etags = self.store.etags_under(self._etag_scope)
+        scope = self._etag_scope
+        if url == scope or url.startswith((scope + "/", scope + "?")):
+            return self._etags.get(url)
+        return self.store.etag(url)
 
     def list_params(self, **params: Any) -> dict[str, Any]:
         return {**params, "per_page": self.client.per_page}
@@ -86,11 +104,16 @@ class StreamContext:
             for bad in skipped:
                 log.warning("%s %s: skipped malformed item %s", self.repo, self.stream, bad)
                 tx.skip(self.repo, self.stream, bad.key, bad.reason)
-            for fetched in [page, *sub_pages]:
-                if fetched is not None and fetched.fresh:
-                    tx.set_etag(fetched.url, fetched.etag, fetched.summary)
+            fresh = [p for p in [page, *sub_pages] if p is not None and p.fresh and p.etag]
+            for fetched in fresh:
+                tx.set_etag(fetched.url, fetched.etag, fetched.summary)
             if state is not None:
                 tx.set_state(self.repo, self.stream, state[0], state[1])
+        if self._etag_scope is not None:  # committed: the stream's copy follows the store
+            for fetched in fresh:
+                # as read back from the store (JSON), so a 304 returns the same summary either way
+                summary = json.loads(json.dumps(fetched.summary, sort_keys=True))
+                self._etags[fetched.url] = StoredEtag(fetched.etag, summary)
         self.skipped += len(skipped)
 
 
@@ -125,7 +148,7 @@ def fetch(
     ctx: StreamContext, url: str, list_key: str | None = None, cursor_field: str | None = None
 ) -> Page:
     """GET one page with its stored ETag; a 304 comes back with what was remembered of it."""
-    stored = ctx.store.etag(url)
+    stored = ctx.stored_etag(url)
     response = ctx.client.get(url, etag=stored.etag if stored else None)
     if response.status == 304 and stored is not None:
         return Page(url, False, [], stored.summary, stored.etag)

@@ -16,7 +16,10 @@ from ingest.client import (
     MaxWaitExceeded,
     NotFound,
     RetryPolicy,
+    TransientError,
 )
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 class Scripted:
@@ -25,11 +28,13 @@ class Scripted:
     def __init__(self, script: list[tuple[int, dict, dict | None]]) -> None:
         self.script = list(script)
         self.seen: list[dict] = []
+        self.paths: list[str] = []  # as on the request line (absolute URL when used as a proxy)
         scripted = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 scripted.seen.append(dict(self.headers))
+                scripted.paths.append(self.path)
                 status, headers, body = scripted.script.pop(0)
                 data = json.dumps(body).encode() if body is not None else b""
                 self.send_response(status)
@@ -138,3 +143,49 @@ def test_a_wait_past_max_wait_stops_instead_of_sleeping(scripted):
     with pytest.raises(MaxWaitExceeded):
         client_for(server, max_wait=10).get(server.url + "/x")
     assert time.monotonic() - started < 5
+
+
+@pytest.fixture()
+def no_proxy_environment(monkeypatch):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_a_proxy_set_in_the_environment_is_used(scripted, no_proxy_environment):
+    proxy = scripted([(200, {}, {}), (200, {}, {})])
+    no_proxy_environment.setenv("http_proxy", proxy.url)
+    # a host that does not resolve: only the proxy can answer
+    client = GitHubClient(
+        None,
+        "http://github.invalid:8080",
+        seconds_between_requests=0,
+        policy=RetryPolicy(backoff_base=0.01, backoff_cap=0.02, max_attempts=2),
+    )
+    assert client.get(client.url("/rate_limit")).status == 200
+    # read when the connection opens, not on every request (that cost more CPU than the request)
+    no_proxy_environment.delenv("http_proxy")
+    assert client.get(client.url("/rate_limit")).status == 200
+    assert proxy.paths == ["http://github.invalid:8080/rate_limit"] * 2
+
+
+def test_no_proxy_in_the_environment_is_honoured(scripted, no_proxy_environment):
+    server = scripted([(200, {}, {})])
+    no_proxy_environment.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    no_proxy_environment.setenv("no_proxy", "127.0.0.1")
+    client = client_for(server, max_attempts=2)
+    assert client.get(server.url + "/x").status == 200
+    assert server.paths == ["/x"]
+    no_proxy_environment.delenv("no_proxy")  # the same proxy without the exception fails
+    with pytest.raises(TransientError):
+        client_for(server, max_attempts=2).get(server.url + "/x")
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:1", "https://api.github.com"])
+def test_every_connection_reads_the_environment_once(base_url):
+    # PyGithub offers no public hook for this; a renamed private attribute would bring back the
+    # per-request environment scan silently, with every other test still passing
+    client = GitHubClient(None, base_url)
+    connection_class = client._requester._Requester__connectionClass
+    assert connection_class.__name__.startswith("_Settled")

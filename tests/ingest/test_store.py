@@ -5,8 +5,11 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from flows.config import Settings
+from ingest.client import GitHubClient
 from ingest.payloads import deployment_row, rows_or_skips
-from ingest.store import SCHEMA_VERSION, Store
+from ingest.store import SCHEMA_VERSION, Store, StoredEtag
+from ingest.streams.base import Page, StreamContext
 
 
 def run(repo_id: int, status: str) -> dict:
@@ -70,3 +73,67 @@ def test_malformed_items_are_skipped_and_counted():
     )
     assert [r["deployment_id"] for r in rows] == [5]
     assert [s.key for s in skipped][0] == "x" and len(skipped) == 3
+
+
+def test_an_etag_is_stored_only_with_the_rows_of_its_page(tmp_path):
+    # an ETag without its rows would make the next sync skip that page's data on a 304
+    with Store(tmp_path / "s.duckdb") as store:
+        with pytest.raises(RuntimeError), store.transaction() as tx:
+            tx.upsert("workflow_runs", [run(1, "queued")])
+            tx.set_etag("u1", 'W/"1"', {"count": 1})
+            raise RuntimeError("killed")
+        with pytest.raises(duckdb.Error), store.transaction() as tx:
+            tx.set_etag("u1", 'W/"1"', {"count": 1})  # set first, written at the end
+            tx.upsert("workflow_runs", [run(2, "queued") | {"run_id": None}])
+        assert store.etag("u1") is None
+        assert store.query("select count(*) from raw.workflow_runs") == [(0,)]
+        with store.transaction() as tx:
+            tx.upsert("workflow_runs", [run(1, "queued")])
+            tx.set_etag("u1", 'W/"0"', {"count": 0})
+            tx.set_etag("u1", 'W/"1"', {"count": 1, "next": "u2"})  # the last one wins
+            tx.set_etag("u2", 'W/"2"', {"count": 0})
+            tx.set_etag("u3", None, {})  # no ETag, nothing to remember
+        assert store.etag("u1") == StoredEtag('W/"1"', {"count": 1, "next": "u2"})
+        assert store.etag("u2") == StoredEtag('W/"2"', {"count": 0})
+        assert store.query("select count(*) from raw.http_etags") == [(2,)]
+
+
+def test_a_streams_etags_follow_what_is_committed(tmp_path):
+    base = "http://127.0.0.1:1"
+    with Store(tmp_path / "s.duckdb") as store:
+        with store.transaction() as tx:
+            tx.set_etag(f"{base}/repos/o/r/pulls?page=1", 'W/"p"', {"count": 3})
+            tx.set_etag(f"{base}/repos/o/r2/pulls", 'W/"other"', {})
+        client = GitHubClient(None, base)
+        ctx = StreamContext(client, store, "o/r", "runs", Settings())
+        assert ctx.stored_etag(f"{base}/repos/o/r/pulls?page=1") == StoredEtag(
+            'W/"p"', {"count": 3}
+        )
+        assert ctx.stored_etag(f"{base}/repos/o/r2/pulls") == StoredEtag('W/"other"', {})
+        url = f"{base}/repos/o/r/actions/runs?per_page=100"
+        page = Page(url, True, [], {"count": 1, "next": None}, 'W/"r"')
+        with pytest.raises(duckdb.Error):  # the page's rows fail: neither store nor stream has it
+            ctx.commit(page, {"workflow_runs": [run(2, "queued") | {"run_id": None}]})
+        assert ctx.stored_etag(url) is None and store.etag(url) is None
+        ctx.commit(page, {"workflow_runs": [run(2, "queued")]})
+        assert (
+            ctx.stored_etag(url)
+            == store.etag(url)
+            == StoredEtag('W/"r"', {"count": 1, "next": None})
+        )
+        # written by someone else outside this repo's URLs: read from the store, not the copy
+        with store.transaction() as tx:
+            tx.set_etag(f"{base}/repos/o/r2/pulls", 'W/"new"', {})
+        assert ctx.stored_etag(f"{base}/repos/o/r2/pulls").etag == 'W/"new"'
+        client.close()
+
+
+def test_upsert_sees_changes_to_and_from_null_and_nothing_else(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        with store.transaction() as tx:
+            tx.upsert("workflow_runs", [run(1, "queued") | {"conclusion": None}, run(2, "queued")])
+        with store.transaction() as tx:
+            same = tx.upsert("workflow_runs", [run(1, "queued") | {"conclusion": None}])
+            to_value = tx.upsert("workflow_runs", [run(1, "queued") | {"conclusion": "success"}])
+            to_null = tx.upsert("workflow_runs", [run(1, "queued") | {"conclusion": None}])
+        assert [(c.new, c.updated) for c in (same, to_value, to_null)] == [(0, 0), (0, 1), (0, 1)]
