@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,6 +30,7 @@ def dora_ingest(base_url: str, db: Path, home: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: see the kill below
     )
 
 
@@ -46,6 +48,9 @@ def test_sigkill_mid_sync_then_rerun_equals_a_clean_sync(tmp_path):
             time.sleep(0.05)
         os.kill(killed.pid, signal.SIGKILL)
         killed.wait()
+        # Prefect's temporary API server, a child of the killed process, would outlive the test
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(killed.pid, signal.SIGKILL)
         rerun = dora_ingest(server.base_url, tmp_path / "dora.duckdb", tmp_path / "prefect")
         out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
