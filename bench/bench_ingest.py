@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -26,42 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 MAX_RATIO = 1.1  # issue 3: full sync list requests at most 1.1 x the page minimum
 MAX_RESYNC = 1.0  # issue 3: about one charged request per repo x stream at most
-LIST_ROUTES = (
-    "/orgs/{org}/repos",
-    "/repos/{owner}/{repo}/actions/runs",
-    "/repos/{owner}/{repo}/actions/workflows",
-    "/repos/{owner}/{repo}/deployments",
-    "/repos/{owner}/{repo}/environments",
-    "/repos/{owner}/{repo}/commits",
-    "/repos/{owner}/{repo}/pulls",
-    "/repos/{owner}/{repo}/issues",
-)
 
-
-def page_minimum(org, incident_labels=("incident",)) -> Counter:
-    """Per list route: the sum over repos of ceil(items / 100), from the organisation's records."""
-    pages: Counter = Counter({"/orgs/{org}/repos": math.ceil(len(org.repos) / 100)})
-    labels = {label.lower() for label in incident_labels}
-    r = "/repos/{owner}/{repo}"
-    for repo in org.repos.values():
-        on_branch, todo = set(), [repo.branches.get(repo.default_branch)]
-        while todo:
-            sha = todo.pop()
-            if sha and sha not in on_branch and sha in repo.commits:
-                on_branch.add(sha)
-                todo.extend(repo.commits[sha].parents)
-        incidents = [i for i in repo.issues if labels & {lab.lower() for lab in i.labels}]
-        for route, n in (
-            (f"{r}/actions/runs", len(repo.runs)),
-            (f"{r}/actions/workflows", len(repo.workflows)),
-            (f"{r}/deployments", len(repo.deployments)),
-            (f"{r}/environments", len(repo.environments)),
-            (f"{r}/commits", len(on_branch)),
-            (f"{r}/pulls", len(repo.pulls)),
-            (f"{r}/issues", len(incidents)),
-        ):
-            pages[route] += math.ceil(n / 100)
-    return pages
+# one definition of the page minimum and the list routes, shared with the request-count test
+from tests.ingest.sim_helpers import LIST_ROUTES, page_minimum_by_route  # noqa: E402
 
 
 def stats(base_url: str) -> dict:
@@ -97,7 +63,7 @@ def main() -> int:
     from simulator.org import generate_organisation
 
     org = generate_organisation(seed=args.seed, scale=args.scale, end=date.fromisoformat(args.end))
-    minimum_by_route = page_minimum(org)
+    minimum_by_route = page_minimum_by_route(org)
     minimum = sum(minimum_by_route.values())
     server = subprocess.Popen(
         [

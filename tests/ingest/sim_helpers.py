@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -98,20 +99,27 @@ def incident_issues(repo, labels=("incident",)) -> list:
     return [i for i in repo.issues if wanted & {label.lower() for label in i.labels}]
 
 
-def page_minimum(org: Organisation) -> int:
-    pages = math.ceil(len(org.repos) / 100)
+def page_minimum_by_route(org: Organisation, incident_labels=("incident",)) -> Counter:
+    """Per list route: the sum over repos of ceil(items / 100), from the organisation's records."""
+    pages: Counter = Counter({"/orgs/{org}/repos": math.ceil(len(org.repos) / 100)})
+    r = "/repos/{owner}/{repo}"
     for repo in org.repos.values():
-        for n in (
-            len(repo.runs),
-            len(repo.workflows),
-            len(repo.deployments),
-            len(repo.environments),
-            len(default_branch_shas(repo)),
-            len(repo.pulls),
-            len(incident_issues(repo)),
+        for route, n in (
+            (f"{r}/actions/runs", len(repo.runs)),
+            (f"{r}/actions/workflows", len(repo.workflows)),
+            (f"{r}/deployments", len(repo.deployments)),
+            (f"{r}/environments", len(repo.environments)),
+            (f"{r}/commits", len(default_branch_shas(repo))),
+            (f"{r}/pulls", len(repo.pulls)),
+            (f"{r}/issues", len(incident_issues(repo, incident_labels))),
         ):
-            pages += math.ceil(n / 100)
+            pages[route] += math.ceil(n / 100)
     return pages
+
+
+def page_minimum(org: Organisation) -> int:
+    """Issue 3's page minimum: sum over list streams of ceil(items / 100)."""
+    return sum(page_minimum_by_route(org).values())
 
 
 def requests_by_route(stats: dict) -> dict[str, dict[str, int]]:
