@@ -14,8 +14,11 @@ $(UV):
 	$(PYTHON) -m venv $(CURDIR)/.venv-uv
 	$(CURDIR)/.venv-uv/bin/pip install --quiet uv
 
+# Bytecode compiled once here: uv does not by default, and without it every process (the demo,
+# its Prefect server, each test's child) compiles its imports again (seconds each), or every run
+# when PYTHONDONTWRITEBYTECODE is set.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced

@@ -15,9 +15,12 @@ from urllib.parse import quote
 from ingest.client import GitHubError, NotFound
 from ingest.payloads import commit_row, rows_or_skips, timestamp
 from ingest.store import utc_now
-from ingest.streams.base import Page, StreamContext, pages
+from ingest.streams.base import StreamContext, pages
 
 LOOKBACK = timedelta(days=1)
+# Compares are small (a deploy is usually a commit or two ahead) and a transaction costs DuckDB
+# about 40 ms whatever its size, so they are stored in batches; a crash repeats at most one batch.
+COMPARES_PER_TRANSACTION = 50
 
 
 def sync_commits(ctx: StreamContext) -> None:
@@ -64,28 +67,48 @@ def _compare_deployed_shas(ctx: StreamContext, branch: str) -> None:
             [ctx.repo],
         )
     ]
-    for sha in shas:
-        url = ctx.url(f"/compare/{quote(branch, safe='')}...{sha}", ctx.list_params())
-        outcome = {"repo": ctx.repo, "sha": sha, "base_ref": branch, "fetched_at": utc_now()}
-        rows: list[dict] = []
-        bad = []
-        fetched: list[Page] = []
-        try:
-            for page in pages(ctx, url):
-                fetched.append(page)
-                body = page.body if isinstance(page.body, dict) else {}
-                if "status" in body:
-                    outcome.update(
-                        status=body.get("status"),
-                        ahead_by=body.get("ahead_by"),
-                        behind_by=body.get("behind_by"),
-                        merge_base_sha=(body.get("merge_base_commit") or {}).get("sha"),
-                    )
-                good, skipped = rows_or_skips(
-                    body.get("commits") or [], partial(commit_row, ctx.repo)
+    batch: list[tuple[list[dict], list, dict]] = []
+    try:
+        for sha in shas:
+            batch.append(_compare(ctx, branch, sha))
+            if len(batch) == COMPARES_PER_TRANSACTION:
+                full, batch = batch, []
+                _store_compares(ctx, full)
+    finally:  # what was compared before an error is kept
+        _store_compares(ctx, batch)
+
+
+def _compare(ctx: StreamContext, branch: str, sha: str) -> tuple[list[dict], list, dict]:
+    """The commits of `sha` ahead of `branch`, skipped items, and the outcome row."""
+    url = ctx.url(f"/compare/{quote(branch, safe='')}...{sha}", ctx.list_params())
+    outcome = {"repo": ctx.repo, "sha": sha, "base_ref": branch, "fetched_at": utc_now()}
+    rows: list[dict] = []
+    bad = []
+    try:
+        for page in pages(ctx, url):
+            body = page.body if isinstance(page.body, dict) else {}
+            if "status" in body:
+                outcome.update(
+                    status=body.get("status"),
+                    ahead_by=body.get("ahead_by"),
+                    behind_by=body.get("behind_by"),
+                    merge_base_sha=(body.get("merge_base_commit") or {}).get("sha"),
                 )
-                rows.extend(good)
-                bad.extend(skipped)
-        except NotFound:
-            outcome["status"] = "not_found"
-        ctx.commit(None, {"commits": rows, "compared_shas": [outcome]}, bad)
+            good, skipped = rows_or_skips(body.get("commits") or [], partial(commit_row, ctx.repo))
+            rows.extend(good)
+            bad.extend(skipped)
+    except NotFound:
+        outcome["status"] = "not_found"
+    return rows, bad, outcome
+
+
+def _store_compares(ctx: StreamContext, batch: list[tuple[list[dict], list, dict]]) -> None:
+    if batch:
+        ctx.commit(
+            None,
+            {
+                "commits": [row for rows, _, _ in batch for row in rows],
+                "compared_shas": [outcome for _, _, outcome in batch],
+            },
+            [item for _, bad, _ in batch for item in bad],
+        )
