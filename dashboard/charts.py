@@ -20,18 +20,31 @@ KIND_SHAPES = ["circle", "diamond", "cross", "triangle-down", "square", "triangl
 FONT = "Source Sans Pro, sans-serif"
 
 
+# One Config object set in one step: each chained `.configure_*()` call copies the whole chart
+# (for a layer, re-merging its sub-charts each time: ~15 ms per layered chart).
+THEME = alt.Config(
+    font=FONT,
+    axis=alt.AxisConfig(
+        labelFontSize=12, titleFontSize=12, titleFontWeight="normal", grid=True, gridOpacity=0.4
+    ),
+    legend=alt.LegendConfig(orient="top", labelFontSize=12, titleFontSize=12),
+    range=alt.RangeConfig(category=PALETTE),
+    view=alt.ViewConfig(stroke=None),
+)
+
+
 def themed(chart: alt.TopLevelMixin, height: int = 260) -> alt.TopLevelMixin:
     """Apply the shared look; every public function returns through here."""
-    return (
-        chart.properties(height=height, width="container")
-        .configure(font=FONT)
-        .configure_axis(
-            labelFontSize=12, titleFontSize=12, titleFontWeight="normal", grid=True, gridOpacity=0.4
-        )  # fmt: skip
-        .configure_legend(orient="top", labelFontSize=12, titleFontSize=12)
-        .configure_range(category=PALETTE)
-        .configure_view(stroke=None)
-    )
+    # Attributes, not `.properties()`: that validates each value against the schema even with
+    # Altair's checks off (a whole Config: ~5 ms per chart, on every rerun).
+    chart = chart.copy(deep=False)
+    chart.height, chart.width, chart.config = height, "container", THEME
+    return chart
+
+
+def only(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """The columns a chart draws: every other one would travel to the browser and into Vega too."""
+    return frame[list(columns)]
 
 
 def _period_band(grain: str) -> alt.X:
@@ -59,8 +72,16 @@ def trend(
     frame: pd.DataFrame, series: dict[str, str], unit: str, grain: str, fmt: str
 ) -> alt.Chart:
     """Lines over periods; `series` maps a column to its legend label; gaps where there is no data."""
-    long = frame.melt(id_vars="period_start", value_vars=list(series), var_name="measure")
-    long["measure"] = long["measure"].map(series)
+    # One row per period and measure, built directly (pandas' melt costs ~10 ms a chart per rerun).
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {"period_start": frame["period_start"], "measure": label, "value": frame[column]}
+            )
+            for column, label in series.items()
+        ],
+        ignore_index=True,
+    )
     base = alt.Chart(long).encode(
         x=_period_band(grain),
         y=alt.Y("value:Q", title=unit, axis=alt.Axis(format=fmt)),
@@ -78,7 +99,7 @@ def trend(
 def sparkline(frame: pd.DataFrame, column: str, unit: str, fmt: str) -> alt.Chart:
     """A tile's small trend: no axes, the exact value of each period in the tooltip."""
     chart = (
-        alt.Chart(frame)
+        alt.Chart(only(frame, "period_start", column))
         .mark_line(color=BLUE, strokeWidth=1.5, point=alt.OverlayMarkDef(size=16, color=BLUE))
         .encode(
             x=alt.X("period_start:T", axis=None),
@@ -99,7 +120,7 @@ def bars_over_time(
 ) -> alt.Chart:
     """One bar per period (counts such as deployments), zero bars kept visible."""
     chart = (
-        alt.Chart(frame)
+        alt.Chart(only(frame, "period_start", column))
         .mark_bar(color=BLUE)
         .encode(
             x=_period_band(grain),
@@ -249,7 +270,7 @@ def step_trend(frame: pd.DataFrame, grain: str) -> alt.Chart:
 def with_pivot(frame: pd.DataFrame, column: str, unit: str, grain: str, pivot: pd.Timestamp, fmt: str) -> alt.Chart:  # fmt: skip
     """A per-period line with a vertical rule at the before/after date."""
     line = (
-        alt.Chart(frame)
+        alt.Chart(only(frame, "period_start", column))
         .mark_line(point=True, color=BLUE)
         .encode(
             x=_period_axis(grain),
@@ -264,7 +285,7 @@ def with_pivot(frame: pd.DataFrame, column: str, unit: str, grain: str, pivot: p
         alt.Chart(pd.DataFrame({"pivot": [pivot]}))
         .mark_rule(color=VERMILLION, strokeDash=[6, 3], size=2)
         .encode(  # fmt: skip
-            x="pivot:T",
+            x=alt.X("pivot:T"),  # not the "pivot:T" shorthand: Altair parses that via its schema
             tooltip=[alt.Tooltip("pivot:T", title="compared around", format="%Y-%m-%d")],
         )
     )

@@ -58,6 +58,10 @@ def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
     result = by_name(chart).to_dict(validate=False)
     result["datasets"] = datasets
+    # Canvas, not Streamlit's default SVG: an SVG chart is hundreds of DOM nodes (with ARIA
+    # attributes on every mark) that the browser styles and lays out again on every rerun.
+    result["usermeta"] = {"embedOptions": {"renderer": "canvas"}}
+    result.setdefault("config", {})["aria"] = False
     return result
 
 
