@@ -152,6 +152,13 @@ FILTERS = {
 }
 
 
+def _settle(page) -> None:
+    """Let the browser finish reacting to the typing (the option list filtering as each key
+    lands) before the timed key: a person presses Enter after seeing the option, and that
+    work is the select box's, not the re-render's."""
+    page.evaluate("() => new Promise(done => requestIdleCallback(() => done(), {timeout: 2000}))")
+
+
 def _change(page, watch: Stopwatch, title: str, kind: str, step: tuple) -> Sample:
     done = lambda: wait_rendered(page, title, timeout_ms=TIMEOUT_MS)  # noqa: E731
     if kind != "period":
@@ -159,6 +166,7 @@ def _change(page, watch: Stopwatch, title: str, kind: str, step: tuple) -> Sampl
         widget = page.locator("[data-testid='stSelectbox']").filter(has_text=label)
         widget.click()
         page.keyboard.type(option)
+        _settle(page)
 
         def act() -> None:
             page.keyboard.press("Enter")
@@ -170,6 +178,7 @@ def _change(page, watch: Stopwatch, title: str, kind: str, step: tuple) -> Sampl
     before = page.url
     month.click()
     month.press(step[0])
+    _settle(page)
 
     def commit() -> None:
         page.locator("h1").first.click()
