@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from dashboard.vega import unchecked
+from dashboard.vega import cached, unchecked
 
 # Okabe & Ito's palette: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, YELLOW, GREY = (
@@ -220,6 +220,7 @@ def stages(frame: pd.DataFrame, grain: str) -> alt.Chart:
     return themed(chart)
 
 
+@cached
 @unchecked
 def funnel(frame: pd.DataFrame) -> alt.Chart:
     """Changes that reached each environment, in promotion order."""
@@ -266,6 +267,7 @@ def step_trend(frame: pd.DataFrame, grain: str) -> alt.Chart:
     return themed(chart)
 
 
+@cached
 @unchecked
 def with_pivot(frame: pd.DataFrame, column: str, unit: str, grain: str, pivot: pd.Timestamp, fmt: str) -> alt.Chart:  # fmt: skip
     """A per-period line with a vertical rule at the before/after date."""
