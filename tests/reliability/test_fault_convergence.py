@@ -59,8 +59,8 @@ def test_a_primary_fault_spends_the_budget_until_the_window_resets():
         assert FaultCount.of(server.stats()).primary_403s == 1
 
 
-def assert_converged(clean: Path, faulty: Path, runs: int) -> tuple[Comparison, Comparison]:
-    """Same tables and rows in the built databases and in the published snapshots."""
+def assert_converged(clean: Path, faulty: Path, runs: int) -> dict[str, int]:
+    """Same tables and rows in the built databases and in the published snapshots; the figures."""
     # After more than one ingest run the sync's bookkeeping differs by history, not by data.
     skip = SYNC_BOOKKEEPING if runs > 1 else frozenset()
     built = compare_databases(clean, faulty, BUILT_SCHEMAS, skip=skip)
@@ -73,7 +73,16 @@ def assert_converged(clean: Path, faulty: Path, runs: int) -> tuple[Comparison, 
         ]
     assert not empty, f"raw tables without rows prove nothing: {empty}"
     assert published.rows_compared > 0, "an empty snapshot proves nothing"
-    return built, published
+    return convergence_figures(runs, built, published)
+
+
+def convergence_figures(runs: int, built: Comparison, published: Comparison) -> dict[str, int]:
+    return {
+        "ingest_runs": runs,
+        "rows_compared": built.rows_compared + published.rows_compared,
+        "tables_compared": len(built.tables) + len(published.tables),
+        "differences": built.differences + published.differences,
+    }
 
 
 def assert_every_fault_met(count: FaultCount) -> None:
@@ -100,15 +109,8 @@ def test_ingest_through_every_fault_converges_to_the_fault_free_database(tmp_pat
 
     for db in (clean, faulty):
         build_and_publish(db, Settings())
-    built, published = assert_converged(clean, faulty, runs)
-    figures.add(
-        "fault convergence (tiny, in-process)",
-        **count.figures(),
-        ingest_runs=runs,
-        rows_compared=built.rows_compared + published.rows_compared,
-        tables_compared=len(built.tables) + len(published.tables),
-        differences=built.differences + published.differences,
-    )
+    converged = assert_converged(clean, faulty, runs)
+    figures.add("fault convergence (tiny, in-process)", **count.figures(), **converged)
 
 
 def dora_ingest(
@@ -152,12 +154,5 @@ def test_soak_cli_ingest_of_the_demo_org_through_heavy_faults_converges(
 
     for db in (clean, faulty):
         dora_build(tmp_path, db, prefect_server)
-    built, published = assert_converged(clean, faulty, runs)
-    figures.add(
-        "fault convergence SOAK (demo org, dora CLI)",
-        **count.figures(),
-        ingest_runs=runs,
-        rows_compared=built.rows_compared + published.rows_compared,
-        tables_compared=len(built.tables) + len(published.tables),
-        differences=built.differences + published.differences,
-    )
+    converged = assert_converged(clean, faulty, runs)
+    figures.add("fault convergence SOAK (demo org, dora CLI)", **count.figures(), **converged)
