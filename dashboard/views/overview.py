@@ -1,5 +1,8 @@
 """Overview: the five DORA metrics for the scope, each with level, change and a small trend."""
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +20,27 @@ SUMMARY_COLUMNS = {
 LEVEL_BADGES = {"elite": "green", "high": "blue", "medium": "orange", "low": "red"}
 
 
+class Tile(NamedTuple):
+    label: str
+    column: str  # of `data.period_summary`
+    render: Callable[[float], str]
+    level: str | None  # the metric's name in `data.levels`; None: DORA gives it no bands
+    lower_is_better: bool
+    trend: str  # the column of `data.trend` drawn under the tile
+    trend_name: str
+
+
+# fmt: off
+TILES = [
+    Tile("Deploys per week", "deploys_per_week", formats.number, "deployment_frequency", False, "deployments", "deployments"),
+    Tile("Lead time (median)", "lead_time_p50_seconds", formats.duration, "lead_time", True, "lead_time_p50_seconds", "lead time p50"),
+    Tile("Change fail rate", "change_fail_rate", formats.percent, "change_fail_rate", True, "change_fail_rate", "change fail rate"),
+    Tile("Recovery (median)", "recovery_p50_seconds", formats.duration, "recovery", True, "recovery_p50_seconds", "recovery p50"),
+    Tile("Rework rate", "rework_rate", formats.percent, None, True, "rework_rate", "rework rate"),
+]
+# fmt: on
+
+
 def _delta(current: float, previous: float, render) -> str | None:
     if pd.isna(current) or pd.isna(previous):
         return None
@@ -25,22 +49,43 @@ def _delta(current: float, previous: float, render) -> str | None:
     return f"{sign}{render(abs(change))} vs prev."
 
 
-def _tile(column, label, value, previous, render, spark, level, lower_is_better, help_text):
-    # A fixed-height bordered box keeps the five tiles aligned whether or not a delta shows.
-    with column, st.container(border=True, height=245):
-        st.metric(
-            label,
-            render(value),
-            delta=_delta(value, previous, render),
-            delta_color="inverse" if lower_is_better else "normal",
-            help=help_text,
-        )
-        # Our own chart, not st.metric's chart_data: its spec stays the same when a filter
-        # changes, so the browser only swaps its data instead of building a new chart.
-        show(spark)
-        if level is not None or pd.isna(value):
-            name = level or "no data"
-            st.badge(f"DORA level: {name}", color=LEVEL_BADGES.get(name, "gray"))
+def _explained(now: pd.Series) -> dict[str, str]:
+    """Each tile's help: what the number is made of in this period."""
+    return {
+        "Deploys per week": f"Successful counted deployments per week ({formats.count(now['deployments'])} in the period, {formats.count(now['deploy_days'])} deploy days). Level from the median deploy days per week.",  # fmt: skip
+        "Lead time (median)": f"Median first commit → deployed over {formats.count(now['changes'])} changes; p90 {formats.duration(now['lead_time_p90_seconds'])}.",  # fmt: skip
+        "Change fail rate": f"{formats.count(now['change_failures'])} change failures / {formats.count(now['counted_deployments'])} counted deployments.",  # fmt: skip
+        "Recovery (median)": f"Failure start → restored; {formats.count(now['open_failures'])} failure(s) still open.",  # fmt: skip
+        "Rework rate": "Rollbacks, reverts, hotfixes and restoring deployments / successful counted deployments. DORA gives no bands.",  # fmt: skip
+    }
+
+
+def _scorecard(now: pd.Series, before: pd.Series, trend: pd.DataFrame, levels: dict) -> None:
+    """The five tiles (value, change, DORA level) over one row of their small trends."""
+    explained = _explained(now)
+    with st.container(border=True):
+        for column, tile in zip(st.columns(len(TILES)), TILES, strict=True):
+            value = now[tile.column]
+            with column:
+                st.metric(
+                    tile.label,
+                    tile.render(value),
+                    delta=_delta(value, before[tile.column], tile.render),
+                    delta_color="inverse" if tile.lower_is_better else "normal",
+                    help=explained[tile.label],
+                )
+                level = levels.get(tile.level)
+                if level is not None or pd.isna(value):
+                    name = level or "no data"
+                    st.badge(f"DORA level: {name}", color=LEVEL_BADGES.get(name, "gray"))
+        # One chart under the row, not one per tile: every chart on a page costs the browser
+        # 20-40 ms per rerun, and one Vega view draws five lines for about the price of one.
+        show(charts.sparkline_row(trend, [(t.trend, t.trend_name, _plain(t)) for t in TILES]))
+
+
+def _plain(tile: Tile) -> Callable[[float], str]:
+    """How a period's value reads in the sparkline's tooltip (deployments: a count per period)."""
+    return formats.count if tile.trend == "deployments" else tile.render
 
 
 def render() -> None:
@@ -53,35 +98,18 @@ def render() -> None:
         return
     now = data.period_summary(scope).iloc[0]
     before = data.period_summary(scope.previous()).iloc[0]
-    trend = data.trend(scope)
+    # Notices fill fixed slots, so a filter change never shifts the elements after them: a
+    # shifted chart is a new chart to the browser (a new Vega view), not a swap of its data.
+    no_data_notice = st.empty()
     if now["counted_deployments"] == 0:
-        st.info("No finished deployments in this scope and period. Widen the period or change the filters.")  # fmt: skip
+        no_data_notice.info("No finished deployments in this scope and period. Widen the period or change the filters.")  # fmt: skip
     # Levels apply to production only (METRICS.md section 4).
     banded = scope.environment == "production"
-    level = data.levels(now, scope.edition) if banded else {}
-    tiles = st.columns(5)
-    _tile(tiles[0], "Deploys per week", now["deploys_per_week"], before["deploys_per_week"], formats.number, charts.sparkline(trend, "deployments", "deployments (count)", ",d"), level.get("deployment_frequency"), False, f"Successful counted deployments per week ({formats.count(now['deployments'])} in the period, {formats.count(now['deploy_days'])} deploy days). Level from the median deploy days per week.")  # fmt: skip
-    _tile(tiles[1], "Lead time (median)", now["lead_time_p50_seconds"], before["lead_time_p50_seconds"], formats.duration, charts.sparkline(trend, "lead_time_p50_hours", "lead time p50 (hours)", ",.1f"), level.get("lead_time"), True, f"Median first commit → deployed over {formats.count(now['changes'])} changes; p90 {formats.duration(now['lead_time_p90_seconds'])}.")  # fmt: skip
-    _tile(tiles[2], "Change fail rate", now["change_fail_rate"], before["change_fail_rate"], formats.percent, charts.sparkline(trend, "change_fail_rate", "change fail rate (%)", ".1%"), level.get("change_fail_rate"), True, f"{formats.count(now['change_failures'])} change failures / {formats.count(now['counted_deployments'])} counted deployments.")  # fmt: skip
-    _tile(tiles[3], "Recovery (median)", now["recovery_p50_seconds"], before["recovery_p50_seconds"], formats.duration, charts.sparkline(trend, "recovery_p50_hours", "recovery p50 (hours)", ",.1f"), level.get("recovery"), True, f"Failure start → restored; {formats.count(now['open_failures'])} failure(s) still open.")  # fmt: skip
-    _tile(tiles[4], "Rework rate", now["rework_rate"], before["rework_rate"], formats.percent, charts.sparkline(trend, "rework_rate", "rework rate (%)", ".1%"), None, True, "Rollbacks, reverts, hotfixes and restoring deployments / successful counted deployments. DORA gives no bands.")  # fmt: skip
+    _scorecard(now, before, data.trend(scope), data.levels(now, scope.edition) if banded else {})
+    levels_notice = st.empty()
     if not banded:
-        st.caption("DORA levels are shown for the production environment only.")
-
-    left, right = st.columns(2)
-    with left:
-        st.subheader(f"Deployments per {scope.grain}")
-        show(charts.bars_over_time(trend, "deployments", "deployments (count)", scope.grain))  # fmt: skip
-    with right:
-        st.subheader("Change lead time")
-        show(charts.trend(trend, {"lead_time_p50_hours": "p50", "lead_time_p90_hours": "p90"}, "lead time (hours)", scope.grain, ",.1f"))  # fmt: skip
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Change fail rate")
-        show(charts.trend(trend, {"change_fail_rate": "change fail rate", "rework_rate": "rework rate"}, "share of deployments (%)", scope.grain, ".0%"))  # fmt: skip
-    with right:
-        st.subheader("Recovery time")
-        show(charts.trend(trend, {"recovery_p50_hours": "median"}, "recovery time (hours)", scope.grain, ",.1f"))  # fmt: skip
+        levels_notice.caption("DORA levels are shown for the production environment only.")
+    st.caption("Trends with axes: the **Lead time** and **Stability** pages; deployments day by day: **Deployments**.")  # fmt: skip
 
     st.subheader("Per service, as built")
     summary = data.summary_by_scope()

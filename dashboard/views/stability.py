@@ -38,8 +38,8 @@ def render() -> None:
     trend = data.trend(scope)
     left, right = st.columns(2)
     with left:
-        st.subheader("Change fail rate")
-        show(charts.trend(trend, {"change_fail_rate": "change fail rate"}, "failed / counted deployments (%)", scope.grain, ".0%"))  # fmt: skip
+        st.subheader("Change fail rate and rework")
+        show(charts.trend(trend, {"change_fail_rate": "change fail rate", "rework_rate": "rework rate"}, "share of deployments (%)", scope.grain, ".0%"))  # fmt: skip
     with right:
         st.subheader("Recovery time")
         show(charts.trend(trend, {"recovery_p50_hours": "median"}, "recovery time (hours)", scope.grain, ",.1f"))  # fmt: skip

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema.core import load_schema
@@ -86,6 +88,35 @@ def test_overview_tiles_are_the_hand_worked_numbers_of_acme_tiny(app):
     # 2023 bands: deploy days/week 2 -> high; 4 h -> elite; 33% -> low; 2 h -> high.
     for level in ("DORA level: high", "DORA level: elite", "DORA level: low"):
         assert level in levels
+
+
+def _chart_data(chart) -> pd.DataFrame:
+    """The one dataset a chart element carries (Arrow IPC bytes, as the browser receives them)."""
+    (dataset,) = chart.proto.datasets
+    return pa.ipc.open_stream(dataset.data.data).read_pandas()
+
+
+def test_overview_trends_sit_under_their_tiles_with_exact_values(app):
+    # Two weeks of acme/tiny: the week before (1 deploy, one 10 h change) and TINY_WEEK.
+    _open(app, **{**TINY_WEEK, "from": "2026-10-26"})
+    labels = [m.label for m in app.metric]
+    (row,) = app.get("vega_lite_chart")  # one chart for the five trends
+    points = _chart_data(row)
+    assert points["measure"].unique().tolist() == ["deployments", "lead time p50", "change fail rate", "recovery p50", "rework rate"]  # fmt: skip
+    assert len(labels) == 5
+    for slot, (_, line) in enumerate(points.groupby("slot", sort=True)):
+        # Line i stays inside the i-th fifth of the width, under tile i; first week left.
+        assert slot < line["x"].min() < line["x"].max() < slot + 1
+        assert line.sort_values("x")["period_start"].is_monotonic_increasing
+    exact = points.set_index(["measure", points["period_start"].astype(str).str[:10]])["value"]
+    assert exact["deployments", "2026-10-26"] == "1" and exact["deployments", "2026-11-02"] == "2"
+    assert exact["lead time p50", "2026-10-26"] == "10.0 h"
+    assert exact["lead time p50", "2026-11-02"] == "4.0 h"
+    assert exact["change fail rate", "2026-11-02"] == "33.3%"
+    assert exact["recovery p50", "2026-10-26"] == "no data"  # a gap in the line, not a zero
+    recovery = points.loc[points["measure"] == "recovery p50", "y"]
+    assert recovery.isna().tolist() == [True, False]
+    assert recovery.dropna().tolist() == [0.5]  # a single value sits mid-height
 
 
 def test_edition_filter_rebands_the_same_numbers(app):
