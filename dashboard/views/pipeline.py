@@ -26,13 +26,16 @@ def render() -> None:
 
     st.subheader("Workflow dependencies")
     repos = sorted(set(health["repo"]) | set(edges["repo"]))
-    if not repos:
-        st.info("No workflows in the snapshot for this repository.")
-    elif len(repos) > GRAPH_REPO_LIMIT:
-        st.info(f"{len(repos)} repositories: pick one in the sidebar to see its workflow graph.")
-    else:
-        st.caption("Colour: success rate (green ≥ 95%, orange ≥ 80%, vermillion below). Dashed border: started only by hand. Ellipses: environments deployed to.")  # fmt: skip
-        st.graphviz_chart(graph.dependency_dot(health, edges), width="stretch")
+    # One container whatever it holds (a message, or a legend and the graph), so picking a
+    # repository does not shift the charts below: shifted, each would be redrawn from scratch.
+    with st.container():
+        if not repos:
+            st.info("No workflows in the snapshot for this repository.")
+        elif len(repos) > GRAPH_REPO_LIMIT:
+            st.info(f"{len(repos)} repositories: pick one in the sidebar to see its workflow graph.")  # fmt: skip
+        else:
+            st.caption("Colour: success rate (green ≥ 95%, orange ≥ 80%, vermillion below). Dashed border: started only by hand. Ellipses: environments deployed to.")  # fmt: skip
+            st.graphviz_chart(graph.dependency_dot(health, edges), width="stretch")
 
     st.subheader("Workflow health")
     if health.empty:
