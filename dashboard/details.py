@@ -53,7 +53,13 @@ def deployment_list(scope: Scope) -> pd.DataFrame:
             r.html_url || '/deployments/' || coalesce(d.environment_name, d.environment)
                 as deployment_url,
             d.run_url,
-            d.commit_url
+            d.commit_url,
+            -- the drill-down picker's option: made here, once per cached query, because
+            -- formatting 1,000 rows in Python took 120 ms on every rerun of the page
+            concat_ws(' · ',
+                strftime(coalesce(d.deployed_at, d.failed_at, d.created_at), '%Y-%m-%d %H:%M'),
+                repo, d.environment, {KIND}, left(d.sha, 7), '#' || d.deployment_id
+            ) as picker_label
         from deployments d
         left join repositories r using (repo)
         where {IN_SCOPE}

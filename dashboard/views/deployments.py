@@ -36,7 +36,7 @@ def render() -> None:
     if attempts.empty:
         st.info("No deployment attempts in this environment and period.")
         return
-    table(attempts, "deployments", LINKS)
+    table(attempts.drop(columns="picker_label"), "deployments", LINKS)
     _shipped(attempts)
 
 
@@ -49,10 +49,7 @@ def _shipped(attempts) -> None:
 def _drill_down(attempts) -> None:
     st.subheader("What a deployment shipped")
     # Plain-text options (label -> key) keep the picker's state simple to restore and to test.
-    keys = {
-        f"{row.happened_at:%Y-%m-%d %H:%M} · {row.repo} · {row.environment} · {row.kind} · {row.sha} · #{row.deployment_id}": (row.repo, row.source, row.deployment_id)
-        for row in attempts.itertuples()
-    }  # fmt: skip
+    keys = dict(zip(attempts["picker_label"].tolist(), zip(attempts["repo"].tolist(), attempts["source"].tolist(), attempts["deployment_id"].tolist(), strict=True), strict=True))  # fmt: skip
     picked = keys[st.selectbox("Deployment", list(keys), key="drill_deployment")]
     shipped = details.deployment_changes(*picked)
     if shipped.empty:

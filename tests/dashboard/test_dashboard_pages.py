@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,6 +186,7 @@ def test_deployment_drill_down_lists_commits_and_pull_requests(app):
     _open(app, "views/deployments.py", **TINY_WEEK)
     picker = app.selectbox(key="drill_deployment")
     tiny = next(option for option in picker.options if "bbbbbbb" in option)
+    assert re.fullmatch(r"2026-11-0\d \d\d:\d\d · acme/tiny · production · \w[\w ]* · bbbbbbb · #\d+", tiny), tiny  # fmt: skip
     picker.select(tiny).run()
     shipped = app.dataframe[-1].value
     assert sorted(shipped["pr_number"].tolist()) == [11, 12]
