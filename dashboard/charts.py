@@ -7,7 +7,7 @@ from collections.abc import Callable
 import altair as alt
 import pandas as pd
 
-from dashboard.vega import cached, unchecked
+from dashboard.vega import cached, template, unchecked, with_data
 
 # Okabe & Ito's palette: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, YELLOW, GREY = (
@@ -298,12 +298,20 @@ def step_trend(frame: pd.DataFrame, grain: str) -> alt.Chart:
     return themed(chart)
 
 
-@cached
-@unchecked
-def with_pivot(frame: pd.DataFrame, column: str, unit: str, grain: str, pivot: pd.Timestamp, fmt: str) -> alt.Chart:  # fmt: skip
+def with_pivot(frame: pd.DataFrame, column: str, unit: str, grain: str, pivot: pd.Timestamp, fmt: str) -> dict:  # fmt: skip
     """A per-period line with a vertical rule at the before/after date."""
+    return with_data(
+        _pivot_chart(column, unit, grain, fmt),
+        periods=only(frame, "period_start", column),
+        pivot=pd.DataFrame({"pivot": [pivot]}),  # data, not spec: the spec stays made once
+    )
+
+
+@template
+@unchecked
+def _pivot_chart(column: str, unit: str, grain: str, fmt: str) -> alt.LayerChart:
     line = (
-        alt.Chart(only(frame, "period_start", column))
+        alt.Chart(alt.NamedData(name="periods"))
         .mark_line(point=True, color=BLUE)
         .encode(
             x=_period_axis(grain),
@@ -315,7 +323,7 @@ def with_pivot(frame: pd.DataFrame, column: str, unit: str, grain: str, pivot: p
         )
     )
     rule = (
-        alt.Chart(pd.DataFrame({"pivot": [pivot]}))
+        alt.Chart(alt.NamedData(name="pivot"))
         .mark_rule(color=VERMILLION, strokeDash=[6, 3], size=2)
         .encode(  # fmt: skip
             x=alt.X("pivot:T"),  # not the "pivot:T" shorthand: Altair parses that via its schema
