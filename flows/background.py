@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
 from typing import IO
 
 PREFECT_READY_TIMEOUT = 240  # seconds; a first start migrates the database (slow on a busy machine)
@@ -36,16 +38,28 @@ def free_port() -> int:
 
 
 class Background:
-    """One child process in its own process group, its output kept in a temporary file."""
+    """One child process in its own process group, its output kept in a file.
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    stderr goes to `log` (a temporary file unless given); stdout is a pipe for the caller to
+    read, or, with `read_stdout=False`, goes to the log too (a pipe nobody reads fills and
+    blocks the child).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: Mapping[str, str] | None = None,
+        log: Path | None = None,
+        read_stdout: bool = True,
+    ) -> None:
         self.name = name
-        self.log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+        self.log: IO[bytes] = log.open("w+b") if log else tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
             command,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.PIPE if read_stdout else self.log,
             stderr=self.log,
             start_new_session=True,  # Ctrl+C in the terminal reaches the demo, which stops us
         )
@@ -109,10 +123,12 @@ class PrefectServerProcess(Background):
     only the services an ephemeral server runs (the task-run recorder and event services).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, log: Path | None = None) -> None:
+        """`env`: the server's environment (default: ours), e.g. its own PREFECT_HOME, where
+        its database lives; `log`: where its output goes (default: a temporary file)."""
         self.port = free_port()
         env = {
-            **os.environ,
+            **(os.environ if env is None else env),
             "PREFECT_API_URL": "",
             "PREFECT_UI_ENABLED": "0",
             "PREFECT__SERVER_EPHEMERAL": "1",
@@ -124,6 +140,8 @@ class PrefectServerProcess(Background):
             + ["--host", "127.0.0.1", "--port", str(self.port)]
             + ["--log-level", "error", "--lifespan", "on"],
             env=env,
+            log=log,
+            read_stdout=False,
         )
 
     @property

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.background import PrefectServerProcess
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
 
@@ -23,12 +21,6 @@ TOKEN = "ghp_SECRETtoken1234567890"
 DORA = Path(sys.executable).with_name("dora")
 # Strings a malicious repository could put in a commit message, an issue title, a description.
 POISON = '=HYPERLINK("http://evil")<script>alert(\'x\')</script>"; drop table deployments; --'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -78,42 +70,15 @@ def simulator() -> Iterator[SimulatorServer]:
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    """One `prefect server start` for the session: flow runs skip the per-process server start."""
+    """One Prefect API server for the session, started as `dora demo` starts its own (no UI,
+    an ephemeral server's services): flow runs skip the per-process server start."""
     root = tmp_path_factory.mktemp("prefect-server")
-    port = free_port()
     log = root / "server.log"
-    env = base_env(None, root / "home")
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("prefect")), "server", "start"]
-            + ["--host", "127.0.0.1", "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    api = f"http://127.0.0.1:{port}/api"
+    server = PrefectServerProcess(env=base_env(None, root / "home"), log=log)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"prefect server did not start:\n{log.read_text()}"
-                    ) from None
-                time.sleep(0.5)
-        yield PrefectServer(api, root / "home", log)
+        yield PrefectServer(server.wait_ready(), root / "home", log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 @dataclass
