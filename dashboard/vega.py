@@ -118,5 +118,6 @@ def with_data(chart: dict[str, Any], **frames: pd.DataFrame) -> dict[str, Any]:
 
 
 def show(chart: alt.TopLevelMixin | dict[str, Any]) -> None:
-    """Draw an Altair chart or a `cached` builder's spec (theme off: they carry their own look)."""
+    """Draw an Altair chart or a finished spec (`cached`, `template`); theme off: they carry
+    their own look."""
     st.vega_lite_chart(chart if isinstance(chart, dict) else spec(chart), theme=None)

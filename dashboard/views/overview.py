@@ -28,15 +28,16 @@ class Tile(NamedTuple):
     lower_is_better: bool
     trend: str  # the column of `data.trend` drawn under the tile
     trend_name: str
+    trend_render: Callable[[float], str]  # a period's value in the trend's tooltip
 
 
 # fmt: off
 TILES = [
-    Tile("Deploys per week", "deploys_per_week", formats.number, "deployment_frequency", False, "deployments", "deployments"),
-    Tile("Lead time (median)", "lead_time_p50_seconds", formats.duration, "lead_time", True, "lead_time_p50_seconds", "lead time p50"),
-    Tile("Change fail rate", "change_fail_rate", formats.percent, "change_fail_rate", True, "change_fail_rate", "change fail rate"),
-    Tile("Recovery (median)", "recovery_p50_seconds", formats.duration, "recovery", True, "recovery_p50_seconds", "recovery p50"),
-    Tile("Rework rate", "rework_rate", formats.percent, None, True, "rework_rate", "rework rate"),
+    Tile("Deploys per week", "deploys_per_week", formats.number, "deployment_frequency", False, "deployments", "deployments", formats.count),
+    Tile("Lead time (median)", "lead_time_p50_seconds", formats.duration, "lead_time", True, "lead_time_p50_seconds", "lead time p50", formats.duration),
+    Tile("Change fail rate", "change_fail_rate", formats.percent, "change_fail_rate", True, "change_fail_rate", "change fail rate", formats.percent),
+    Tile("Recovery (median)", "recovery_p50_seconds", formats.duration, "recovery", True, "recovery_p50_seconds", "recovery p50", formats.duration),
+    Tile("Rework rate", "rework_rate", formats.percent, None, True, "rework_rate", "rework rate", formats.percent),
 ]
 # fmt: on
 
@@ -80,12 +81,7 @@ def _scorecard(now: pd.Series, before: pd.Series, trend: pd.DataFrame, levels: d
                     st.badge(f"DORA level: {name}", color=LEVEL_BADGES.get(name, "gray"))
         # One chart under the row, not one per tile: every chart on a page costs the browser
         # 20-40 ms per rerun, and one Vega view draws five lines for about the price of one.
-        show(charts.sparkline_row(trend, [(t.trend, t.trend_name, _plain(t)) for t in TILES]))
-
-
-def _plain(tile: Tile) -> Callable[[float], str]:
-    """How a period's value reads in the sparkline's tooltip (deployments: a count per period)."""
-    return formats.count if tile.trend == "deployments" else tile.render
+        show(charts.sparkline_row(trend, [(t.trend, t.trend_name, t.trend_render) for t in TILES]))
 
 
 def render() -> None:
