@@ -44,8 +44,8 @@ def route_counts(snapshot: dict) -> Counter:
 
 
 def ingest_once(base_url: str, db: Path):
-    from flows.config import Settings
     from flows.ingest import ingest_with_settings
+    from settings.config import Settings
 
     settings = Settings.model_validate({"github": {"seconds_between_requests": 0}})
     return ingest_with_settings(settings, repos=["acme/*"], base_url=base_url, db=str(db))

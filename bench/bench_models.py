@@ -52,9 +52,9 @@ def scan_floor(con: duckdb.DuckDBPyConnection) -> float:
 
 def measure(db: str) -> dict:
     """In a fresh process: floor scan, then the full build; report times and peak memory."""
-    from flows.config import load_settings
     from models import runner
     from models.settings_tables import write_settings_tables
+    from settings.config import load_settings
 
     with duckdb.connect(db) as con:
         floor = scan_floor(con)
@@ -88,7 +88,7 @@ def measure(db: str) -> dict:
 def make_database(days: int, path: Path) -> float:
     """Generate the large organisation over `days` and load it; returns seconds spent."""
     from bench.raw_from_org import load_organisation
-    from flows.config import load_settings
+    from settings.config import load_settings
     from simulator.org import generate_organisation
 
     started = time.perf_counter()
@@ -101,9 +101,9 @@ def make_database(days: int, path: Path) -> float:
 
 def real_history_ranges(every: int) -> dict:
     """Commit ranges on PyGithub's real history with a deployment every `every` main commits."""
-    from flows.config import Settings
     from models import commit_ranges, runner
     from models.settings_tables import write_settings_tables
+    from settings.config import Settings
 
     history = json.loads(gzip.decompress(REAL_HISTORY.read_bytes()))
     commits = {c["sha"]: c for c in history["commits"]}

@@ -19,9 +19,9 @@ from types import SimpleNamespace
 import duckdb
 import pyarrow as pa
 
-from flows.config import Settings
 from ingest.streams.jobs import JobPolicy
 from ingest.workflow_yaml import parse_workflow
+from settings.config import Settings
 from simulator import actions_payloads as actions
 from simulator import git_payloads as git
 from simulator import payloads as render

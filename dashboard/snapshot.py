@@ -21,8 +21,8 @@ import streamlit as st
 
 from dashboard import SNAPSHOT_ENV
 from models.publish import snapshot_path
+from settings.paths import DEFAULT_DB
 
-DEFAULT_DB = Path("data/dora.duckdb")
 Version = tuple[int, int, int]
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 from prefect import flow, task
 
-from flows.config import Settings, load_settings
 from models import runner
 from models.publish import publish
 from models.settings_tables import write_settings_tables
+from settings.config import Settings, load_settings
+from settings.paths import DEFAULT_DB
 
 
 @dataclass
@@ -78,7 +79,7 @@ def publish_task(db: str) -> str:
 
 @flow(name="build")
 def build(
-    db: str = "data/dora.duckdb",
+    db: str = str(DEFAULT_DB),
     config: str | None = None,
     as_of: datetime | None = None,
     window_days: int | None = None,

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from flows.config import ConfigError, config_path, load_settings
+from settings.config import ConfigError, config_path, load_settings
+from settings.paths import DEFAULT_DB
 
 app = typer.Typer(
     name="dora",
@@ -24,7 +25,6 @@ ConfigOption = Annotated[
     typer.Option("--config", help="Config file (default: $DORA_CONFIG, else ./dora.toml)."),
 ]
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file.")]
-DEFAULT_DB = Path("data/dora.duckdb")
 
 
 @app.callback()

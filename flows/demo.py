@@ -89,7 +89,7 @@ def run_demo(
 ) -> DemoResult:
     """Simulator -> ingest flow -> build flow -> exports -> report preview -> dashboard."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows.config import load_settings
+    from settings.config import load_settings
 
     progress = Progress(total=7 if serve else 6, echo=echo)
     data_dir.mkdir(parents=True, exist_ok=True)

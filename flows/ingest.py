@@ -18,12 +18,13 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.config import Settings, load_settings
 from ingest.client import Aborted, TransientError
 from ingest.streams import STREAMS
 from ingest.streams.base import ProgressCallback
 from ingest.summary import IngestSummary
 from ingest.sync import FATAL, IngestRun
+from settings.config import Settings, load_settings
+from settings.paths import DEFAULT_DB
 
 # Runs in progress, by key: tasks get the key, not the run (which holds the token and the store).
 _RUNS: dict[str, IngestRun] = {}
@@ -65,7 +66,7 @@ def ingest(
     repos: list[str] | None = None,
     since: str | None = None,
     base_url: str | None = None,
-    db: str = "data/dora.duckdb",
+    db: str = str(DEFAULT_DB),
     config: str | None = None,
     max_wait: float | None = None,
 ) -> IngestSummary:

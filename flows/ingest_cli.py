@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from flows.config import Settings
+from settings.config import Settings
 
 REPO_PATTERN = re.compile(r"[\w.-]+/([\w.-]+|\*)")
 

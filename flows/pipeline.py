@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from flows.config import load_settings
+from settings.config import load_settings
+from settings.paths import DEFAULT_DB
 
 
 class IngestStopped(Exception):
@@ -12,7 +13,7 @@ class IngestStopped(Exception):
 
 
 @flow(name="dora-pipeline")
-def pipeline(db: str = "data/dora.duckdb", config: str | None = None) -> str:
+def pipeline(db: str = str(DEFAULT_DB), config: str | None = None) -> str:
     """One scheduled refresh: GitHub -> raw -> marts -> published snapshot; returns its path."""
     # The subflows live in their own modules; importing them here keeps `import flows.pipeline`
     # (and so `dora serve --help`) light.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from flows.config import load_settings
+from settings.config import load_settings
+from settings.paths import DEFAULT_DB
 
 
 @task
@@ -42,7 +43,7 @@ def write_and_send(
 
 @flow(name="weekly-report")
 def weekly_report(
-    db: str = "data/dora.duckdb",
+    db: str = str(DEFAULT_DB),
     config: str | None = None,
     week: str | None = None,
     send: bool = True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flows.config import Settings
+from settings.config import Settings
 
 PIPELINE_DEPLOYMENT = "dora-pipeline/scheduled"
 REPORT_DEPLOYMENT = "weekly-report/scheduled"

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from flows.config import Settings
 from ingest.client import (
     Aborted,
     AccessDenied,
@@ -30,6 +29,7 @@ from ingest.client import (
 from ingest.store import Store, UpsertCount
 from ingest.streams import STREAMS, StreamContext
 from ingest.streams.base import ProgressCallback
+from settings.config import Settings
 
 log = logging.getLogger("dora.ingest")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from flows.config import Settings
+from settings.config import Settings
 
 
 def glob_to_regex(glob: str) -> str:

@@ -8,7 +8,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flows.config import EmailSettings
+from settings.config import EmailSettings
 
 CHART_CID_DOMAIN = "dora.report"
 

@@ -8,11 +8,11 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
-from flows.config import EmailSettings
 from reports import render
 from reports.charts import production_trend_png
 from reports.figures import WeeklyFigures, default_week, gather_week, week_monday
 from reports.mail import build_message, new_chart_cid, send_message
+from settings.config import EmailSettings
 
 
 @dataclass(frozen=True)

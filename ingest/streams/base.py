@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flows.config import Settings
 from ingest.client import GitHubClient, Response
 from ingest.payloads import MalformedItem, timestamp
 from ingest.store import Store, StoredEtag, UpsertCount
+from settings.config import Settings
 
 log = logging.getLogger("dora.ingest")
 

@@ -15,8 +15,8 @@ from dashboard_browser import CHROMIUM, SCREENSHOTS, check_every_page
 
 from dashboard import SNAPSHOT_ENV
 from flows.build import build_and_publish
-from flows.config import load_settings
 from ingest.sync import IngestRun
+from settings.config import load_settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from flows.build import build, build_and_publish
 from flows.cli import app
-from flows.config import Settings
 from models.publish import snapshot_path
+from settings.config import Settings
 
 RAW_SCHEMA = Path(__file__).parents[2] / "ingest" / "raw_schema.sql"
 

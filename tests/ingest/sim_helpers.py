@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from flows.config import Settings
 from ingest.client import RetryPolicy
 from ingest.sync import IngestRun
+from settings.config import Settings
 from simulator.records import Organisation
 
 DATA_TABLES = {

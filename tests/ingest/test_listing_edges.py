@@ -7,7 +7,7 @@ import urllib.request
 from datetime import date
 from urllib.parse import urlencode
 
-from flows.config import Settings
+from settings.config import Settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import ids, sync

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.config import Settings
 from ingest.sync import IngestRun
+from settings.config import Settings
 from tests.ingest.replay_server import ReplayServer, read_replay_file
 
 REFERENCE = Path("/work/shared/reference/github-api")

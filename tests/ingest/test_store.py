@@ -5,11 +5,11 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from flows.config import Settings
 from ingest.client import GitHubClient
 from ingest.payloads import deployment_row, rows_or_skips
 from ingest.store import SCHEMA_VERSION, Store, StoredEtag
 from ingest.streams.base import Page, StreamContext
+from settings.config import Settings
 
 
 def run(repo_id: int, status: str) -> dict:

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows.config import Settings
 from models import runner
 from models.settings_tables import write_settings_tables
+from settings.config import Settings
 
 RAW_SCHEMA = Path(__file__).parents[2] / "ingest" / "raw_schema.sql"
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from model_scenario import T0, at, sha
 
-from flows.config import Settings
+from settings.config import Settings
 
 
 def test_changes_are_commit_ranges_without_merges_first_deployment_unattributed(scenario):

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from model_scenario import at, sha
 
-from flows.config import DeployRule, EnvironmentSettings, Settings
+from settings.config import DeployRule, EnvironmentSettings, Settings
 
 
 def test_success_takes_the_earliest_success_status_and_inactive_changes_nothing(scenario):

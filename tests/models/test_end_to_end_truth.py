@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from flows.build import build_models
-from flows.config import load_settings
 from ingest.sync import IngestRun
+from settings.config import load_settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from model_scenario import at, sha
 
-from flows.config import IncidentSettings, MetricSettings, Settings
+from settings.config import IncidentSettings, MetricSettings, Settings
 
 
 def test_rollback_to_a_sha_two_deployments_back_rolls_back_both(scenario):

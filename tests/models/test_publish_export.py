@@ -7,10 +7,10 @@ import pytest
 from model_scenario import at
 
 from flows.build import build_and_publish
-from flows.config import Settings
 from models.export import export, neutralise
 from models.publish import snapshot_path
 from models.runner import BuildFailed
+from settings.config import Settings
 
 SNAPSHOT_TABLES = {
     "deployments",

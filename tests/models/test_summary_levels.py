@@ -3,8 +3,8 @@
 import duckdb
 from model_scenario import at, sha
 
-from flows.config import MetricSettings, Settings
 from models.levels import LEVEL_MACRO, MEASURES, METRICS
+from settings.config import MetricSettings, Settings
 
 WORKDAYS = (0, 1, 2, 3, 4, 7, 8, 9, 10, 11)  # two weeks, Monday to Friday
 

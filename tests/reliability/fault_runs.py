@@ -15,9 +15,9 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from flows.config import Settings
 from ingest.client import RetryPolicy
 from ingest.sync import IngestRun
+from settings.config import Settings
 from simulator.faults import FAULT_KINDS, FaultSpec
 from simulator.org import generate_organisation
 from simulator.records import Organisation

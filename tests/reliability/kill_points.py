@@ -28,12 +28,12 @@ from models.publish import snapshot_path
 # kills land in the build's work, not in Python's start-up. `dora build` itself is killed by
 # the slow variant (its start-up imports Prefect).
 _FORKSERVER = multiprocessing.get_context("forkserver")
-_FORKSERVER.set_forkserver_preload(["flows.build", "flows.config"])
+_FORKSERVER.set_forkserver_preload(["flows.build", "settings.config"])
 
 
 def _build_and_publish(db: str) -> None:
     from flows.build import build_and_publish
-    from flows.config import Settings
+    from settings.config import Settings
 
     build_and_publish(db, Settings())
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.config import ConfigError, Settings, load_settings
 from ingest import payloads
 from ingest.store import Store, StoreError, check_database
 from ingest.workflow_yaml import parse_workflow
+from settings.config import ConfigError, Settings, load_settings
 
 # Derandomized: the same examples on every run, so CI never turns red at random.
 FAST = settings(

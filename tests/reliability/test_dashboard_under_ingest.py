@@ -21,8 +21,8 @@ import pytest
 from conftest import TOKEN, PrefectServer, base_env, run_dora
 
 from flows.build import build_and_publish
-from flows.config import load_settings
 from ingest.sync import IngestRun
+from settings.config import load_settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
 

@@ -29,8 +29,8 @@ from figures import Figures
 from table_diff import SYNC_BOOKKEEPING, Comparison, compare_databases
 
 from flows.build import build_and_publish
-from flows.config import Settings
 from models.publish import snapshot_path
+from settings.config import Settings
 from simulator.faults import FaultSpec
 
 BUILT_SCHEMAS = ("raw", "cfg", "ref", "int", "marts")

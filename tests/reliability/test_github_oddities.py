@@ -32,8 +32,8 @@ from github_oddities import (
     with_offset,
 )
 
-from flows.config import load_settings
 from ingest.sync import IngestRun
+from settings.config import load_settings
 from simulator.records import Organisation
 
 ROOT = Path(__file__).resolve().parents[2]

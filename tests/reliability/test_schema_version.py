@@ -8,10 +8,10 @@ import duckdb
 import pytest
 from conftest import PipelineRun
 
-from flows.config import Settings
 from ingest.client import RetryPolicy
 from ingest.store import SCHEMA_VERSION, Store, StoreError, check_database
 from ingest.sync import IngestRun
+from settings.config import Settings
 
 DATA_TABLES = [
     "repositories", "workflows", "workflow_runs", "workflow_jobs", "deployments",

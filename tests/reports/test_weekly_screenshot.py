@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from snapshot_fixture import EVIL_TITLE, SCRIPT
 
-from flows.config import EmailSettings
 from reports.weekly import build_report, write_preview
+from settings.config import EmailSettings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "data" / "screenshots" / "weekly-email.png"

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import yaml
 
-from flows.config import load_settings
+from settings.config import load_settings
 from simulator.org import advance, generate_organisation
 from simulator.records import Organisation
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.config import ConfigError, Settings, load_settings
+from settings.config import ConfigError, Settings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "dora.example.toml"
 
