@@ -4,7 +4,6 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.venv-uv/bin/uv)
 VENV := $(CURDIR)/.venv
 RUN := $(VENV)/bin
-export PREFECT_HOME ?= $(CURDIR)/data/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
@@ -23,11 +22,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 
-# Prefect's own SQLite database, migrated here (set-up) rather than by the demo's first start.
-$(PREFECT_HOME)/prefect.db: | $(VENV)/.synced
-	$(RUN)/prefect server database upgrade -y
-
-demo: setup $(PREFECT_HOME)/prefect.db
+demo: setup
 	$(RUN)/dora demo
 
 test: setup lint

@@ -8,6 +8,7 @@ stopped by `stop()`.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import select
 import signal
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +26,22 @@ PREFECT_READY_TIMEOUT = 240  # seconds; a first start migrates the database (slo
 SIMULATOR_READY_TIMEOUT = 120
 # Loopback only: never through a proxy from the environment.
 _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None]:
+    """A `preexec_fn` that has the child SIGTERMed when we die, even by SIGKILL (Linux)."""
+    parent = os.getpid()
+
+    def preexec() -> None:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):  # not Linux: the parent's own stop() still applies
+            return
+        if os.getppid() != parent:  # we died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 class BackgroundError(Exception):
@@ -62,6 +79,7 @@ class Background:
             stdout=subprocess.PIPE if read_stdout else self.log,
             stderr=self.log,
             start_new_session=True,  # Ctrl+C in the terminal reaches the demo, which stops us
+            preexec_fn=die_with_parent(),  # a SIGKILLed demo leaves no child behind
         )
 
     def check_running(self) -> None:

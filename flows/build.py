@@ -1,4 +1,7 @@
-"""The `build` flow: SQL models -> SQL tests -> publish the snapshot readers open."""
+"""The build: SQL models -> SQL tests -> publish the snapshot readers open.
+
+Plain functions; `flows.build_flow` wires them as the Prefect `build` flow.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,12 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-from prefect import flow, task
 
+from flows.engine import use_prefect
 from models import runner
 from models.publish import publish
 from models.settings_tables import write_settings_tables
 from settings.config import Settings, load_settings
-from settings.paths import DEFAULT_DB
 
 
 @dataclass
@@ -60,35 +62,17 @@ def build_and_publish(
     return BuildSummary(len(result.models), len(result.tests), result.seconds, snapshot, slowest)
 
 
-# --- Prefect wiring: thin tasks over the functions above ---
-
-
-@task(name="build-models")
-def build_models_task(
-    db: str, config: str | None, as_of: datetime | None, window_days: int | None
-) -> int:
-    """Build and test the models; returns the number of models built."""
-    return len(build_models(db, load_settings(config), as_of, window_days).models)
-
-
-@task(name="publish-snapshot")
-def publish_task(db: str) -> str:
-    """Publish the marts for the readers."""
-    return str(publish_snapshot(db))
-
-
-@flow(name="build")
-def build(
-    db: str = str(DEFAULT_DB),
-    config: str | None = None,
+def run_build(
+    db: str | Path,
+    config: str | Path | None = None,
     as_of: datetime | None = None,
     window_days: int | None = None,
-) -> str:
-    """Build the SQL models, run the SQL tests, then publish the snapshot."""
-    # --- Transform ---
-    build_models_task(db, config, as_of, window_days)
-    # --- Publish ---
-    return publish_task(db)
+) -> Path:
+    """Build and publish, as a Prefect flow run when a server is configured, else in-process;
+    returns the snapshot's path."""
+    if use_prefect():
+        from flows.build_flow import build
 
-
-build_flow = build
+        return Path(build(db=str(db), config=str(config) if config else None,
+                          as_of=as_of, window_days=window_days))  # fmt: skip
+    return build_and_publish(db, load_settings(config), as_of, window_days).snapshot

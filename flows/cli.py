@@ -3,20 +3,50 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from enum import StrEnum
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
+from flows.logs import configure_logging
 from settings.config import ConfigError, config_path, load_settings
 from settings.paths import DEFAULT_DB
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors as one line on stderr (`error: ...`, exit 2), like every other error of ours,
+    instead of click's usage block."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except typer.TyperException as exc:
+            if (
+                type(exc).__name__ == "NoArgsIsHelpError"
+            ):  # `dora` alone: the help, as Typer shows it
+                return super().main(args, prog_name, complete_var, True, **extra)
+            message = exc.format_message().replace("Value error, ", "")
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            typer.echo(f"error: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="dora",
     help="DORA metrics and deployment analytics for teams that ship with GitHub Actions.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -27,9 +57,35 @@ ConfigOption = Annotated[
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file.")]
 
 
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"dora {version('dora-pipeline')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True, help="More log lines (-vv: debug)."),
+    ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Errors only: no progress bars, no warnings.")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
     """DORA metrics and deployment analytics for teams that ship with GitHub Actions."""
+    configure_logging(verbosity=-1 if quiet else verbose)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -338,17 +394,12 @@ def build_command(
     except duckdb.Error as exc:
         raise fail(f"{db}: cannot open the database ({_first_line(exc)})") from None
 
-    from flows.build import build
+    from flows.build import run_build
     from models.runner import BuildFailed
 
     resolved = config_path(config)
     try:
-        snapshot = build(
-            db=str(db),
-            config=str(resolved) if resolved.exists() else None,
-            as_of=when,
-            window_days=window_days,
-        )
+        snapshot = run_build(db, resolved if resolved.exists() else None, when, window_days)
     except BuildFailed as exc:
         # the offending rows matter more than one line here: show them all, publish nothing
         typer.echo(f"error: build failed, nothing published\n{exc}", err=True)
@@ -360,19 +411,17 @@ def build_command(
 def export_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write one file per table into.")],
     file_format: Annotated[
-        str, typer.Option("--format", help="parquet or csv (CSV is spreadsheet-safe).")
-    ] = "parquet",
+        ExportFormat, typer.Option("--format", help="File format (CSV is spreadsheet-safe).")
+    ] = ExportFormat.parquet,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Export every table of the published snapshot, one file per table named after it."""
-    if file_format not in ("parquet", "csv"):
-        raise fail(f"--format {file_format!r}: use parquet or csv", code=2)
     import duckdb
 
     from models.export import export
 
     try:
-        written = export(db, out, file_format)
+        written = export(db, out, file_format.value)
     except FileNotFoundError as exc:
         raise fail(str(exc)) from None
     except (OSError, duckdb.Error) as exc:
@@ -395,8 +444,6 @@ def demo_command(
     ] = Path("data"),
 ) -> None:
     """Run the whole product on the built-in simulated organisation, then open the dashboard."""
-    import signal
-
     from flows.demo import run_demo, stop_dashboard
 
     try:
@@ -414,8 +461,6 @@ def demo_command(
     typer.echo(
         f"dashboard {result.dashboard_url}  (ready in {result.seconds_to_ready:.0f} s; Ctrl+C stops)"
     )
-    # a supervisor's SIGTERM must stop the dashboard child too, as Ctrl+C does
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         result.dashboard.wait()
     finally:
@@ -423,14 +468,28 @@ def demo_command(
 
 
 def main() -> None:
-    # Prefect writes to ~/.prefect unless told otherwise; keep its state beside our data.
-    os.environ.setdefault("PREFECT_HOME", str(Path("data/.prefect").absolute()))
+    # Prefect's home is set (a per-user folder, wherever dora runs from) and created only when a
+    # command uses Prefect: flows.engine.ensure_prefect_home.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # cron, systemd and CI stop a command with SIGTERM: unwind as Ctrl+C does, so that every
+    # `finally` runs and no child of ours is left behind.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Terminated:
+        typer.echo("terminated", err=True)
+        sys.exit(143)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so the command unwinds."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.background import Background, PrefectServerProcess, SimulatorProcess, free_port
+from flows.background import SimulatorProcess, die_with_parent, free_port
+from flows.engine import ensure_prefect_home, prefect_api_url
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "simulator" / "demo.toml"
 # Any token works against the simulator; this one is never printed or stored.
@@ -100,41 +101,40 @@ def run_demo(
     if serve and not _port_is_free(port):
         port = free_port()
 
-    children: list[Background] = []
+    prefect_url = prefect_api_url()
+    if prefect_url:  # Prefect keeps its client state with the demo's data unless told otherwise
+        ensure_prefect_home(data_dir)
+    simulator: SimulatorProcess | None = None
     try:
-        with progress.step("Starting the GitHub simulator and Prefect's API server"):
-            # Their start-up (generating the organisation; importing Prefect's server and, the
-            # first time, migrating its database) runs on the other core while step 2 imports.
-            own_server = None if os.environ.get("PREFECT_API_URL") else PrefectServerProcess()
-            children += [own_server] if own_server else []
+        with progress.step("Starting the GitHub simulator"):
+            # Generating the organisation runs on the other core while step 2 imports.
             simulator = SimulatorProcess(seed, days)
-            children.append(simulator)
             echo(f"      organisation of seed {seed}, {days} days: {', '.join(settings.repos)}")
-        api_url = own_server.api_url if own_server else os.environ["PREFECT_API_URL"]
         with ExitStack() as prefect_api:
-            with progress.step("Loading the pipeline while they start"):
-                prefect_api.enter_context(_prefect_api(api_url))
+            with progress.step("Loading the pipeline while it starts"):
+                if prefect_url:
+                    prefect_api.enter_context(_prefect_api())
                 _import_the_pipeline()
                 echo(f"      GitHub REST API simulator at {simulator.wait_ready()}")
-                if own_server:
-                    own_server.wait_ready()
-                    echo(f"      Prefect API at {api_url} (temporary: stopped after the build)")
-                else:
-                    echo(f"      Prefect API at {api_url} (PREFECT_API_URL)")
+                echo(
+                    f"      flows report to the Prefect API at {prefect_url} (PREFECT_API_URL)"
+                    if prefect_url
+                    else "      flows run in this process (no PREFECT_API_URL, no Prefect server)"
+                )
 
-            with progress.step("Ingesting the organisation through the ingest flow"):
+            with progress.step("Ingesting the organisation"):
                 summary = _ingest(db, config, settings, simulator.base_url, settings.repos)
                 echo("      " + summary)
             simulator.stop()
 
             with progress.step("Building the models and publishing the snapshot"):
-                from flows.build import build
+                from flows.build import run_build
 
-                snapshot = Path(build(db=str(db), config=str(config)))
+                snapshot = run_build(db, config)
                 echo(f"      published {snapshot}")
     finally:
-        for child in children:
-            child.stop()
+        if simulator is not None:
+            simulator.stop()
 
     exports = data_dir / "exports"
     with progress.step(f"Exporting CSV and Parquet to {exports}"):
@@ -162,7 +162,7 @@ def run_demo(
 
 
 def _import_the_pipeline() -> None:
-    """Import what the next steps run (Prefect, PyGithub, DuckDB, Altair: seconds of CPU)."""
+    """Import what the next steps run (PyGithub, DuckDB, Altair: seconds of CPU)."""
     import flows.build  # noqa: F401
     import flows.ingest  # noqa: F401
     import models.export  # noqa: F401
@@ -170,35 +170,18 @@ def _import_the_pipeline() -> None:
 
 
 @contextmanager
-def _prefect_api(api_url: str) -> Iterator[None]:
-    """Flows in this block report to `api_url`; on the way out, pending events are delivered."""
-    # In the environment too, before Prefect is imported: threads Prefect starts without our
-    # context (events, logs) read the process-wide settings made at import time.
-    previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = api_url
+def _prefect_api() -> Iterator[None]:
+    """Flows in this block report to the server of PREFECT_API_URL; on the way out, pending logs are delivered."""
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        temporary_settings,
-    )
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    try:
-        # No heartbeat: it detects crashed runs for a scheduler, and joining its thread costs
-        # about a second at the end of every flow run.
-        with temporary_settings(
-            {PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-        ):
-            yield
-            # before the server stops, or Prefect retries against it at exit
-            APILogWorker.drain_all(timeout=10)
-            EventsWorker.drain_all(timeout=10)
-    finally:
-        if previous is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = previous
+    # No heartbeat: it detects crashed runs for a scheduler, and joining its thread costs
+    # about a second at the end of every flow run.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+        APILogWorker.drain_all(timeout=10)
+        EventsWorker.drain_all(timeout=10)
 
 
 class NotADemoDatabase(Exception):
@@ -252,6 +235,7 @@ def _start_dashboard(db: Path, port: int) -> tuple[str, subprocess.Popen]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent(),  # a SIGKILLed demo leaves no dashboard behind
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + DASHBOARD_READY_TIMEOUT

@@ -1,30 +1,37 @@
-"""The `ingest` Prefect flow: GitHub -> raw DuckDB tables, one task per repo x stream.
+"""The ingest: GitHub -> raw DuckDB tables, one task per repo x stream.
 
-The logic lives in `ingest.sync.IngestRun`; this module only wires it: tasks retry on I/O
-(`TransientError`), the thread pool bounds concurrency, and a stream waits for the streams of
-its repo that it depends on. The token is read from GITHUB_TOKEN inside the flow, never passed as
-a parameter (Prefect stores those).
+The logic lives in `ingest.sync.IngestRun`; this module only wires it into a task graph: a
+stream waits for the streams of its repo that it depends on, at most `github.concurrency` run at
+once, and a task that failed on I/O (`TransientError`) runs again. `ingest_with_settings` runs the
+graph as a Prefect flow run when a server is configured (`flows.ingest_flow`), else in this
+process with the same graph, retries and bounds. The token is read from the environment inside
+the run, never passed as a parameter (Prefect stores those).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
-
-from ingest.client import Aborted, TransientError
+from flows.engine import Call, LocalTaskGraph, RetryPolicy, use_prefect
+from ingest.client import Aborted, BadCredentials, MaxWaitExceeded, TransientError
 from ingest.streams import STREAMS
 from ingest.streams.base import ProgressCallback
-from ingest.summary import IngestSummary
+from ingest.summary import IngestSummary, StopReason
 from ingest.sync import FATAL, IngestRun
-from settings.config import Settings, load_settings
+from settings.config import Settings
+from settings.credentials import github_token
 from settings.paths import DEFAULT_DB
+
+# Retried twice on I/O that outlasted the client's own retries, 5 s then 30 s later.
+STREAM_RETRY = RetryPolicy(delays=(5.0, 30.0), retry_on=(TransientError,))
+
+StreamKey = tuple[str, str]  # (repo, stream)
+GraphRunner = Callable[[Mapping[StreamKey, Call[StreamKey]]], dict[StreamKey, Any]]
 
 # Runs in progress, by key: tasks get the key, not the run (which holds the token and the store).
 _RUNS: dict[str, IngestRun] = {}
@@ -38,41 +45,9 @@ def set_progress_listener(listener: ProgressCallback | None) -> None:
     _progress = listener
 
 
-def _is_transient(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's callback signature)
-    """Retry a task only when it failed on I/O that outlasted the client's own retries."""
-    try:
-        state.result()
-    except TransientError:
-        return True
-    except Exception:  # noqa: BLE001 (anything else is not worth a retry)
-        return False
-    return False
-
-
-@task(
-    retries=2,
-    retry_delay_seconds=[5, 30],
-    retry_condition_fn=_is_transient,
-    cache_policy=NO_CACHE,
-    task_run_name="{stream}:{repo}",
-)
 def sync_stream(run_key: str, repo: str, stream: str) -> str | None:
     """Sync one repo x stream; returns its error line, if any."""
     return _RUNS[run_key].run_stream(repo, stream, raise_transient=True).error
-
-
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=4))
-def ingest(
-    repos: list[str] | None = None,
-    since: str | None = None,
-    base_url: str | None = None,
-    db: str = str(DEFAULT_DB),
-    config: str | None = None,
-    max_wait: float | None = None,
-) -> IngestSummary:
-    """Pull every stream of every repository into the raw tables, incrementally."""
-    settings = load_settings(config)
-    return run_ingest(settings, repos, since, base_url, db, max_wait)
 
 
 def run_ingest(
@@ -82,13 +57,14 @@ def run_ingest(
     base_url: str | None,
     db: str,
     max_wait: float | None,
+    run_graph: GraphRunner,
 ) -> IngestSummary:
-    """The body of the flow: check the token, list the repos, then the task graph."""
+    """Check the token, list the repos, then run the task graph through `run_graph`."""
     started = time.monotonic()
     run = IngestRun(
         settings,
         db,
-        os.environ.get("GITHUB_TOKEN"),
+        github_token(),
         base_url=base_url,
         since=date.fromisoformat(since) if since else None,
         max_wait=max_wait,
@@ -98,53 +74,80 @@ def run_ingest(
     with _RUNS_LOCK:
         _RUNS[key] = run
     names: list[str] = []
-    stopped: str | None = None
+    stopped: BaseException | None = None
     try:
         # --- Check the token and find the repositories ---
         try:
             run.check_token()
             names = run.resolve_repos(repos or settings.repos)
         except FATAL as exc:
-            stopped = str(exc)
+            stopped = exc
         # --- Extract and load: one task per repo x stream ---
         if stopped is None:
-            stopped = _run_tasks(key, names)
+            try:
+                stopped = _first_cause(run_graph(_stream_calls(key, names)))
+            except BaseException:  # interrupted: the running streams stop at their next request
+                run.abort.set()
+                raise
     finally:
         with _RUNS_LOCK:
             _RUNS.pop(key, None)
         run.close()
     return IngestSummary.build(
-        names, run.results, run.stats, time.monotonic() - started, run.unavailable, stopped
+        names,
+        run.results,
+        run.stats,
+        time.monotonic() - started,
+        run.unavailable,
+        stopped=str(stopped) if stopped else None,
+        stop_reason=stop_reason(stopped),
     )
 
 
-def _run_tasks(key: str, repos: list[str]) -> str | None:
-    """Submit the task graph and wait; the reason the run stopped early, if it did."""
-    futures = {}
-    for repo in repos:
-        for stream, (_, needs) in STREAMS.items():
-            futures[repo, stream] = sync_stream.submit(
-                key, repo, stream, wait_for=[futures[repo, n] for n in needs]
-            )
-    reasons: list[BaseException] = []
-    for future in futures.values():
-        future.wait()
-        try:
-            future.result()
-        except FATAL as exc:
-            reasons.append(exc)
-        except Exception:  # noqa: BLE001 (already recorded in the run's results)
-            pass
-    # The first cause, not the tasks that stopped because of it.
+def stop_reason(error: BaseException | None) -> StopReason | None:
+    """Why a run stopped early, from the exception's type (the exit code follows from it)."""
+    if error is None:
+        return None
+    if isinstance(error, BadCredentials):
+        return "credentials"
+    if isinstance(error, MaxWaitExceeded):
+        return "max_wait"
+    return "aborted"
+
+
+def _stream_calls(key: str, repos: list[str]) -> dict[StreamKey, Call[StreamKey]]:
+    """One call per repo x stream, each waiting for the streams of its repo it depends on."""
+    return {
+        (repo, stream): Call((key, repo, stream), needs=[(repo, n) for n in needs])
+        for repo in repos
+        for stream, (_, needs) in STREAMS.items()
+    }
+
+
+def _first_cause(outcomes: dict[StreamKey, Any]) -> BaseException | None:
+    """The fatal error that stopped the run, not the tasks that stopped because of it."""
+    reasons = [o for o in outcomes.values() if isinstance(o, FATAL)]
     primary = next((r for r in reasons if not isinstance(r, Aborted)), None)
-    primary = primary or (reasons[0] if reasons else None)
-    return str(primary) if primary is not None else None
+    return primary or (reasons[0] if reasons else None)
 
 
-def ingest_with_settings(settings: Settings, **parameters: object) -> IngestSummary:
-    """Run the flow with the task pool sized from the settings (`github.concurrency`)."""
-    runner = ThreadPoolTaskRunner(max_workers=settings.github.concurrency)
+def ingest_with_settings(settings: Settings, **parameters: Any) -> IngestSummary:
+    """Ingest with the task pool sized from the settings (`github.concurrency`), as a Prefect
+    flow run when a server is configured, else in this process."""
     for name in ("db", "config"):  # flow parameters are plain strings (Prefect stores them)
         if parameters.get(name) is not None:
             parameters[name] = str(parameters[name])
-    return ingest.with_options(task_runner=runner)(**parameters)
+    if use_prefect():
+        from flows.ingest_flow import ingest_flow_run
+
+        return ingest_flow_run(settings, parameters)
+    graph = LocalTaskGraph(settings.github.concurrency, STREAM_RETRY)
+    return run_ingest(
+        settings,
+        parameters.get("repos"),
+        parameters.get("since"),
+        parameters.get("base_url"),
+        parameters.get("db") or str(DEFAULT_DB),
+        parameters.get("max_wait"),
+        lambda calls: graph.run(sync_stream, calls),
+    )

@@ -6,8 +6,6 @@ Exit codes: 0 all done; 1 some repository or stream failed (the others were sync
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 import sys
 import threading
@@ -15,11 +13,14 @@ from datetime import date
 from pathlib import Path
 
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from flows.logs import quiet_progress
 from settings.config import Settings
+from settings.credentials import github_token
 
+# Exit codes by why a run stopped early (ingest.summary.StopReason); 1 is "some repo failed".
+EXIT_CODES = {"credentials": 3, "max_wait": 4, "aborted": 1}
 REPO_PATTERN = re.compile(r"[\w.-]+/([\w.-]+|\*)")
 
 
@@ -42,8 +43,10 @@ def check_arguments(repos: list[str], since: str | None, settings: Settings) -> 
             date.fromisoformat(since)
         except ValueError:
             raise IngestUsageError(f"--since {since!r}: expected a date as YYYY-MM-DD") from None
-    if not os.environ.get("GITHUB_TOKEN"):
-        raise IngestUsageError("GITHUB_TOKEN is not set (the token is read from it only)")
+    if not github_token():
+        raise IngestUsageError(
+            "GITHUB_TOKEN is not set (the token is read from GITHUB_TOKEN, else GH_TOKEN, only)"
+        )
     return patterns
 
 
@@ -58,7 +61,7 @@ class StreamProgress:
             TimeElapsedColumn(),
             console=console,
             transient=False,
-            disable=not console.is_terminal,
+            disable=not console.is_terminal or quiet_progress(),
         )
         self._tasks: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -85,15 +88,9 @@ def run_ingest_command(
     from ingest.store import check_database
 
     check_database(db)  # a corrupt or unusable file is one line here, not a failed flow run
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.ingest import ingest_with_settings, set_progress_listener
 
-    console = Console(stderr=True)
-    bars = StreamProgress(console)
-    handler = RichHandler(console=console, show_path=False, show_time=False)
-    logger = logging.getLogger("dora.ingest")
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
+    bars = StreamProgress(Console(stderr=True))
     set_progress_listener(bars)
     try:
         with bars.progress:
@@ -108,10 +105,8 @@ def run_ingest_command(
             )
     finally:
         set_progress_listener(None)
-        logger.removeHandler(handler)
     print(summary.render(), file=sys.stdout, flush=True)
     if summary.stopped:
-        code = 3 if "token" in summary.stopped else 4
         print(f"error: {summary.stopped}", file=sys.stderr)
-        return code
+        return EXIT_CODES[summary.stop_reason or "aborted"]
     return 0 if summary.ok else 1

@@ -17,7 +17,7 @@ def pipeline(db: str = str(DEFAULT_DB), config: str | None = None) -> str:
     """One scheduled refresh: GitHub -> raw -> marts -> published snapshot; returns its path."""
     # The subflows live in their own modules; importing them here keeps `import flows.pipeline`
     # (and so `dora serve --help`) light.
-    from flows.build import build
+    from flows.build import run_build
     from flows.ingest import ingest_with_settings
 
     logger = get_run_logger()
@@ -29,6 +29,6 @@ def pipeline(db: str = str(DEFAULT_DB), config: str | None = None) -> str:
     for error in summary.errors:  # an unreadable repo is reported; the others are still built
         logger.warning("ingest: %s", error)
     # --- Transform and publish ---
-    snapshot = build(db=db, config=config)
+    snapshot = str(run_build(db, config))
     logger.info("pipeline done: %d repos, snapshot %s", len(summary.repos), snapshot)
     return snapshot

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from flows.engine import ensure_prefect_home
 from settings.config import Settings
 
 PIPELINE_DEPLOYMENT = "dora-pipeline/scheduled"
@@ -66,6 +67,7 @@ def scheduled_deployments(settings: Settings, db: Path, config: Path | None) -> 
 def serve_schedules(settings: Settings, db: Path, config: Path | None) -> None:
     """Register both deployments and run their flow runs in this process until interrupted."""
     require_prefect_server()  # before importing Prefect, which takes seconds
+    ensure_prefect_home()
     from prefect import serve
 
     serve(*scheduled_deployments(settings, db, config), limit=2, print_starting_message=True)

@@ -202,7 +202,7 @@ class GitHubClient:
                 self.abort.set()
                 raise BadCredentials(
                     f"GitHub rejected the token (401 {message or 'Bad credentials'}): "
-                    "check GITHUB_TOKEN",
+                    "check GITHUB_TOKEN (or GH_TOKEN)",
                     401,
                 )
             if status in (403, 429) and self._is_rate_limited(status, resp_headers, message):

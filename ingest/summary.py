@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ingest.client import RequestStats
 from ingest.store import UpsertCount
 from ingest.sync import StreamResult
+
+# Why a run stopped early: the token was rejected, --max-wait was reached, or it was aborted.
+StopReason = Literal["credentials", "max_wait", "aborted"]
 
 TABLE_ORDER = (
     "repositories",
@@ -42,7 +46,8 @@ class IngestSummary:
     seconds: float
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    stopped: str | None = None  # why the run stopped early (bad token, --max-wait)
+    stopped: str | None = None  # why the run stopped early (bad token, --max-wait), in words
+    stop_reason: StopReason | None = None  # the same, as a kind the exit code is chosen from
 
     @property
     def charged(self) -> int:
@@ -61,6 +66,7 @@ class IngestSummary:
         seconds: float,
         unavailable: dict[str, str],
         stopped: str | None = None,
+        stop_reason: StopReason | None = None,
     ) -> IngestSummary:
         rows: dict[str, UpsertCount] = defaultdict(UpsertCount)
         for result in results:
@@ -85,6 +91,7 @@ class IngestSummary:
             errors=list(dict.fromkeys(errors)),
             notes=[f"{r.repo}: {note}" for r in results for note in r.notes],
             stopped=stopped,
+            stop_reason=stop_reason,
         )
 
     def render(self) -> str:

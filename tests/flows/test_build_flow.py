@@ -12,7 +12,8 @@ from prefect.settings import (
 from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
-from flows.build import build, build_and_publish
+from flows.build import build_and_publish
+from flows.build_flow import build
 from flows.cli import app
 from models.publish import snapshot_path
 from settings.config import Settings

@@ -34,7 +34,8 @@ def prefect_harness(tmp_path_factory):
 def test_flow_loads_what_the_plain_path_loads_and_reports_it(
     prefect_harness, tmp_path, monkeypatch
 ):
-    from flows.ingest import ingest_with_settings, set_progress_listener
+    from flows.ingest import set_progress_listener
+    from flows.ingest_flow import ingest_flow_run
 
     org = generate_organisation(seed=11, days=20, scale="tiny", end=date(2026, 11, 20))
     seen: list[tuple[str, str, int]] = []
@@ -45,11 +46,13 @@ def test_flow_loads_what_the_plain_path_loads_and_reports_it(
     with SimulatorServer(org) as server:
         set_progress_listener(lambda repo, stream, n: seen.append((repo, stream, n)))
         try:
-            summary = ingest_with_settings(
+            summary = ingest_flow_run(
                 settings,
-                repos=["acme/*"],
-                base_url=server.base_url,
-                db=str(tmp_path / "flow.duckdb"),
+                {
+                    "repos": ["acme/*"],
+                    "base_url": server.base_url,
+                    "db": str(tmp_path / "flow.duckdb"),
+                },
             )
         finally:
             set_progress_listener(None)
@@ -65,7 +68,7 @@ def test_flow_loads_what_the_plain_path_loads_and_reports_it(
 def test_flow_parameters_never_carry_the_token(prefect_harness, tmp_path, monkeypatch):
     import inspect
 
-    from flows.ingest import ingest
+    from flows.ingest_flow import ingest
 
     assert "token" not in " ".join(inspect.signature(ingest.fn).parameters)
     monkeypatch.setenv("GITHUB_TOKEN", "bad-token")

@@ -3,86 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import SyncPrefectClient
 
+from tests.prefect_server import stop, wait_for
+
 VENV_BIN = Path(sys.executable).parent
 PIPELINE_CRON, REPORT_CRON, TIMEZONE = "*/30 * * * *", "0 8 * * 1", "Europe/Paris"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(predicate, timeout: float, what: str, process: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"{what}: process exited with {process.returncode}")
-        try:
-            value = predicate()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def _stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, sig)  # our own process group, started below
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _healthy(url: str) -> bool:
-    with urllib.request.urlopen(url + "/health", timeout=2) as response:
-        return response.status == 200
-
-
-@pytest.fixture(scope="module")
-def prefect_api(tmp_path_factory) -> str:
-    """A real Prefect server on a free port with its own PREFECT_HOME; yields its API URL."""
-    home = tmp_path_factory.mktemp("prefect-server")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": "",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
-    }
-    log = (home / "server.log").open("wb")
-    server = subprocess.Popen(
-        # --no-services: the test triggers its runs; the scheduler would add runs of its own
-        [str(VENV_BIN / "prefect"), "server", "start", "--no-services"]
-        + ["--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        _wait_for(lambda: _healthy(url), 120, "prefect server /api/health", server)
-        yield url
-    finally:
-        _stop(server, signal.SIGTERM)
-        log.close()
 
 
 def _serve(tmp_path: Path, api: str, config: Path, db: Path) -> subprocess.Popen:
@@ -107,7 +38,7 @@ def _serve(tmp_path: Path, api: str, config: Path, db: Path) -> subprocess.Popen
 
 def _run_to_completion(client: SyncPrefectClient, deployment_id, timeout: float):
     run = client.create_flow_run_from_deployment(deployment_id)
-    return _wait_for(
+    return wait_for(
         lambda: (state := client.read_flow_run(run.id).state) and state.is_final() and state,
         timeout,
         f"flow run {run.name}",
@@ -149,7 +80,7 @@ def test_serve_registers_both_schedules_and_runs_them(prefect_api, tmp_path):
         serving = _serve(tmp_path, prefect_api, config, db)
         try:
             with SyncPrefectClient(api=prefect_api) as client:
-                deployments = _wait_for(
+                deployments = wait_for(
                     lambda: len(found := client.read_deployments()) == 2 and found,
                     90,
                     "both deployments",
@@ -176,4 +107,4 @@ def test_serve_registers_both_schedules_and_runs_them(prefect_api, tmp_path):
                 assert state.is_completed(), (state, (tmp_path / "serve.log").read_text())
                 assert list((db.parent / "reports").glob("*.html"))
         finally:
-            _stop(serving)
+            stop(serving)

@@ -1,0 +1,39 @@
+"""The `build` Prefect flow: thin tasks over `flows.build`, for runs on a Prefect server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow, task
+
+from flows.build import build_models, publish_snapshot
+from settings.config import load_settings
+from settings.paths import DEFAULT_DB
+
+
+@task(name="build-models")
+def build_models_task(
+    db: str, config: str | None, as_of: datetime | None, window_days: int | None
+) -> int:
+    """Build and test the models; returns the number of models built."""
+    return len(build_models(db, load_settings(config), as_of, window_days).models)
+
+
+@task(name="publish-snapshot")
+def publish_task(db: str) -> str:
+    """Publish the marts for the readers."""
+    return str(publish_snapshot(db))
+
+
+@flow(name="build")
+def build(
+    db: str = str(DEFAULT_DB),
+    config: str | None = None,
+    as_of: datetime | None = None,
+    window_days: int | None = None,
+) -> str:
+    """Build the SQL models, run the SQL tests, then publish the snapshot."""
+    # --- Transform ---
+    build_models_task(db, config, as_of, window_days)
+    # --- Publish ---
+    return publish_task(db)
