@@ -5,6 +5,7 @@ Plain functions; `flows.build_flow` wires them as the Prefect `build` flow.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ from models import runner
 from models.publish import publish
 from models.settings_tables import write_settings_tables
 from settings.config import Settings, load_settings
+
+log = logging.getLogger("dora.flows")
 
 
 @dataclass
@@ -73,6 +76,13 @@ def run_build(
     if use_prefect():
         from flows.build_flow import build
 
+        log.info("build: a flow run on the Prefect server (PREFECT_API_URL)")
         return Path(build(db=str(db), config=str(config) if config else None,
                           as_of=as_of, window_days=window_days))  # fmt: skip
-    return build_and_publish(db, load_settings(config), as_of, window_days).snapshot
+    summary = build_and_publish(db, load_settings(config), as_of, window_days)
+    log.info(
+        "build: %d models and %d SQL tests in %.1f s in this process; slowest %s",
+        summary.models, summary.tests, summary.seconds,
+        ", ".join(f"{name} {seconds:.2f} s" for name, seconds in summary.slowest[:3]),
+    )  # fmt: skip
+    return summary.snapshot

@@ -10,6 +10,7 @@ the run, never passed as a parameter (Prefect stores those).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from settings.config import Settings
 from settings.credentials import github_token
 from settings.paths import DEFAULT_DB
 
+log = logging.getLogger("dora.flows")
 # Retried twice on I/O that outlasted the client's own retries, 5 s then 30 s later.
 STREAM_RETRY = RetryPolicy(delays=(5.0, 30.0), retry_on=(TransientError,))
 
@@ -140,7 +142,9 @@ def ingest_with_settings(settings: Settings, **parameters: Any) -> IngestSummary
     if use_prefect():
         from flows.ingest_flow import ingest_flow_run
 
+        log.info("ingest: a flow run on the Prefect server (PREFECT_API_URL)")
         return ingest_flow_run(settings, parameters)
+    log.info("ingest: in this process (no PREFECT_API_URL)")
     graph = LocalTaskGraph(settings.github.concurrency, STREAM_RETRY)
     return run_ingest(
         settings,

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import logging
 import os
-
-from rich.console import Console
-from rich.logging import RichHandler
+import sys
 
 LOGGER = "dora"
 _LEVELS = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}
+
+
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time: the ingest's progress bars redirect it
+    while they draw, so log lines land above them, and nothing is wrapped for a log file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(_LowerCaseLevel("%(levelname)s: %(message)s"))
+
+    @property
+    def stream(self):  # noqa: ANN201 (logging's own attribute)
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001
+        pass
+
+
+class _LowerCaseLevel(logging.Formatter):
+    """`warning: ...`, as the CLI's own `error: ...` lines read."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(record.levelname, record.levelname.lower(), 1)
 
 
 def level_for(verbosity: int) -> int:
@@ -22,11 +44,8 @@ def configure_logging(verbosity: int = 0) -> None:
     level = level_for(verbosity)
     logger = logging.getLogger(LOGGER)
     logger.setLevel(level)
-    if not any(isinstance(h, RichHandler) for h in logger.handlers):
-        # Console(stderr=True) writes to whatever sys.stderr is at the time, so log lines land
-        # above the ingest's progress bars, which redirect it while they draw.
-        console = Console(stderr=True)
-        logger.addHandler(RichHandler(console=console, show_path=False, show_time=False))
+    if not any(isinstance(h, _CurrentStderr) for h in logger.handlers):
+        logger.addHandler(_CurrentStderr())
     logger.propagate = False
     os.environ["PREFECT_LOGGING_LEVEL"] = logging.getLevelName(level)
     quiet_progress(verbosity < 0)

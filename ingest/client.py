@@ -194,6 +194,7 @@ class GitHubClient:
                 continue
             resp_headers = {k.lower(): v for k, v in raw_headers.items()}
             self.stats.record(status, resp_headers)
+            log.debug("GET %s -> %d", url, status)
             if status in (200, 304):
                 body = json.loads(text) if status == 200 and text else None
                 return Response(url, status, resp_headers, body)

@@ -214,6 +214,8 @@ class IngestRun:
                 self.results.append(result)
         if result.error:
             log.warning("%s", result.error)
+        else:
+            log.info("%s %s: %d items in %.1f s", repo, stream, result.seen, result.seconds)
         return result
 
     def sync_repo(self, repo: str) -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 import duckdb
 
 MART_SCHEMA = "marts"
+# The snapshot is written in DuckDB 1.0's storage format, which every DuckDB since 1.0 reads
+# (BI tools ship older DuckDBs than ours); DuckDB 2's own default ("latest") only DuckDB 2 reads.
+SNAPSHOT_STORAGE_VERSION = "v1.0.0"
 
 
 def snapshot_path(db: str | Path) -> Path:
@@ -36,7 +39,9 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
     staging = target.with_name(f"{target.name}.{os.getpid()}.next")
     for leftover in (staging, staging.with_name(f"{staging.name}.wal")):
         leftover.unlink(missing_ok=True)  # a stale WAL would be replayed into the new file
-    con.execute(f"attach '{staging}' as next_snapshot")
+    con.execute(
+        f"attach '{staging}' as next_snapshot (storage_version '{SNAPSHOT_STORAGE_VERSION}')"
+    )
     try:
         for table in mart_tables(con):
             con.execute(

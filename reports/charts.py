@@ -6,7 +6,7 @@ import logging
 
 from reports.figures import ScopeTrend
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dora.reports")
 
 
 def production_trend_png(scopes: list[ScopeTrend]) -> bytes | None:
