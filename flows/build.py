@@ -16,6 +16,7 @@ from flows.engine import use_prefect
 from models import runner
 from models.publish import publish
 from models.settings_tables import write_settings_tables
+from models.shards import merge_shards, record_no_shards
 from settings.config import Settings, load_settings
 
 log = logging.getLogger("dora.flows")
@@ -37,9 +38,19 @@ def build_models(
     settings: Settings,
     as_of: datetime | None = None,
     window_days: int | None = None,
+    shards: list[Path] | None = None,
+    ingest_states: dict[int, str] | None = None,
 ) -> runner.BuildResult:
-    """Write the config tables, build every model and run the SQL tests (raises on failure)."""
+    """Write the config tables, build every model and run the SQL tests (raises on failure).
+
+    With `shards`, the raw tables are first the union of those raw databases (`merge_shards`);
+    `ingest_states` says how each shard's run of this cycle ended, for data quality.
+    """
     with duckdb.connect(str(db)) as con:
+        if shards:
+            merge_shards(con, shards, ingest_states)
+        else:
+            record_no_shards(con)
         write_settings_tables(con, settings, as_of, window_days)
         return runner.build(con)
 
@@ -55,11 +66,13 @@ def build_and_publish(
     settings: Settings,
     as_of: datetime | None = None,
     window_days: int | None = None,
+    shards: list[Path] | None = None,
+    ingest_states: dict[int, str] | None = None,
 ) -> BuildSummary:
     """Build, test, and publish only when every test passed."""
-    if not Path(db).exists():
+    if not shards and not Path(db).exists():
         raise FileNotFoundError(f"{db}: no such database; run `dora ingest` first")
-    result = build_models(db, settings, as_of, window_days)
+    result = build_models(db, settings, as_of, window_days, shards, ingest_states)
     snapshot = publish_snapshot(db)
     slowest = sorted(((m.name, m.seconds) for m in result.models), key=lambda x: -x[1])[:5]
     return BuildSummary(len(result.models), len(result.tests), result.seconds, snapshot, slowest)

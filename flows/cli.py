@@ -353,6 +353,33 @@ def serve_command(config: ConfigOption = None, db: DbOption = DEFAULT_DB) -> Non
         raise fail(str(exc)) from None
 
 
+@app.command("prefect-yaml")
+def prefect_yaml_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write it (- for stdout).")] = Path(
+        "prefect.yaml"
+    ),
+    pool: Annotated[
+        str | None, typer.Option("--pool", help="Work pool (default: scale_out.work_pool).")
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+    config: ConfigOption = None,
+) -> None:
+    """Write the pipeline's Prefect deployments (prefect.yaml) from dora.toml, for work pools."""
+    from flows.deployments import prefect_yaml
+
+    settings = settings_or_exit(config)
+    resolved = config_path(config)
+    text = prefect_yaml(settings, db, resolved if resolved.exists() else None, pool)
+    if str(out) == "-":
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror}") from None
+    typer.echo(f"wrote {out}; apply it with `prefect deploy --all` from {out.parent.absolute()}")
+
+
 @app.command("build")
 def build_command(
     db: DbOption = DEFAULT_DB,

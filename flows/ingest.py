@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from flows.engine import Call, LocalTaskGraph, RetryPolicy, use_prefect
+from flows.shards import shard_of
 from ingest.client import Aborted, BadCredentials, MaxWaitExceeded, TransientError
 from ingest.streams import STREAMS
 from ingest.streams.base import ProgressCallback
@@ -60,8 +61,13 @@ def run_ingest(
     db: str,
     max_wait: float | None,
     run_graph: GraphRunner,
+    shard: tuple[int, int] | None = None,
 ) -> IngestSummary:
-    """Check the token, list the repos, then run the task graph through `run_graph`."""
+    """Check the token, list the repos, then run the task graph through `run_graph`.
+
+    `shard` = (k, n): only the repositories of shard k of n (`flows.shards`), resolved from
+    the same patterns by every shard, each against its own raw database.
+    """
     started = time.monotonic()
     run = IngestRun(
         settings,
@@ -82,6 +88,8 @@ def run_ingest(
         try:
             run.check_token()
             names = run.resolve_repos(repos or settings.repos)
+            if shard is not None:
+                names = [name for name in names if shard_of(name, shard[1]) == shard[0]]
         except FATAL as exc:
             stopped = exc
         # --- Extract and load: one task per repo x stream ---

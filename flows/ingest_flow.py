@@ -37,8 +37,11 @@ def ingest(
     db: str = str(DEFAULT_DB),
     config: str | None = None,
     max_wait: float | None = None,
+    shard: int | None = None,
+    shards: int = 1,
 ) -> IngestSummary:
-    """Pull every stream of every repository into the raw tables, incrementally."""
+    """Pull every stream of every repository (of shard `shard` of `shards`, when given) into
+    the raw tables, incrementally."""
     settings = load_settings(config)
     return run_ingest(
         settings,
@@ -48,6 +51,7 @@ def ingest(
         db,
         max_wait,
         lambda calls: run_prefect_graph(sync_stream_task, calls),
+        shard=(shard, shards) if shard is not None else None,
     )
 
 

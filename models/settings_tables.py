@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from models.shards import SHARD_COLUMNS
 from settings.config import Settings
 
 
@@ -192,3 +193,5 @@ def write_settings_tables(
             con.unregister("_cfg_frame")
     for macro in matcher_macros(settings):
         con.execute(macro)
+    # written by the build over shards (models.shards); empty for a single writer
+    con.execute(f"create table if not exists cfg.shards ({SHARD_COLUMNS})")

@@ -137,6 +137,16 @@ class ScheduleSettings(_Section):
     timezone: str = "UTC"
 
 
+class ScaleOutSettings(_Section):
+    """Ingest split over a Prefect work pool: one raw database and flow run per shard."""
+
+    shards: int = Field(1, ge=1, le=256)  # 1: one writer, no shards
+    work_pool: str = "dora"
+    # a shard still running after this is left out of the cycle's build (its last committed
+    # state is used), so one stuck worker never holds up the snapshot
+    shard_timeout_seconds: float = Field(3000, gt=0)
+
+
 class Settings(_Section):
     repos: list[str] = Field(default_factory=list)
     github: GitHubSettings = Field(default_factory=GitHubSettings)
@@ -146,6 +156,7 @@ class Settings(_Section):
     metrics: MetricSettings = Field(default_factory=MetricSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    scale_out: ScaleOutSettings = Field(default_factory=ScaleOutSettings)
 
     @field_validator("repos")
     @classmethod

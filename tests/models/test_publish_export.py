@@ -26,6 +26,7 @@ SNAPSHOT_TABLES = {
     "workflow_runs_weekly",
     "snapshot_info",
     "repositories",
+    "ingest_shards",
 }
 
 

@@ -1,0 +1,78 @@
+"""Prefect flow `dora-sharded-pipeline`: one ingest flow run per shard on the work pool, then one
+build over every shard's raw database and one published snapshot.
+
+The shard runs are runs of the `ingest/shard` deployment, so any worker of the pool (on any
+machine that sees the data folder) takes them; this flow waits for them up to
+`scale_out.shard_timeout_seconds`, then builds whatever they committed (`models.shards`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow, get_run_logger
+
+from flows.build import build_and_publish
+from flows.shards import shard_db, shard_dbs
+from settings.config import load_settings
+from settings.paths import DEFAULT_DB
+
+SHARD_DEPLOYMENT = "ingest/shard"
+POLL_SECONDS = 2.0
+
+
+@flow(name="dora-sharded-pipeline")
+def sharded_pipeline(db: str = str(DEFAULT_DB), config: str | None = None) -> str:
+    """Ingest every shard on the work pool, then build and publish one snapshot over them all."""
+    logger = get_run_logger()
+    settings = load_settings(config)
+    shards = settings.scale_out.shards
+    # --- Extract: one ingest flow run per shard, each into its own raw database ---
+    states = run_shards(db, config, shards, settings.scale_out.shard_timeout_seconds)
+    for shard, state in sorted(states.items()):
+        log = logger.info if state == "completed" else logger.warning
+        log("shard %d of %d: %s", shard, shards, state)
+    # --- Transform and publish: one build over every shard ---
+    summary = build_and_publish(db, settings, shards=shard_dbs(db, shards), ingest_states=states)
+    logger.info("built %d models over %d shards: %s", summary.models, shards, summary.snapshot)
+    return str(summary.snapshot)
+
+
+def run_shards(db: str, config: str | None, shards: int, timeout: float) -> dict[int, str]:
+    """Start every shard's run at once, wait for them all; each shard's final state (lower-case
+    Prefect state type), or `late` when it had not ended after `timeout` seconds."""
+    from prefect.deployments import run_deployment
+
+    runs = {
+        shard: run_deployment(
+            SHARD_DEPLOYMENT,
+            parameters={
+                "db": str(shard_db(db, shard)),
+                "config": config,
+                "shard": shard,
+                "shards": shards,
+            },
+            timeout=0,  # start it; waiting is below, for all shards at once
+            as_subflow=True,
+        )
+        for shard in range(shards)
+    }
+    return wait_for_runs({shard: run.id for shard, run in runs.items()}, timeout)
+
+
+def wait_for_runs(run_ids: dict[int, object], timeout: float) -> dict[int, str]:
+    from prefect.client.orchestration import get_client
+
+    states: dict[int, str] = {}
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            for shard, run_id in run_ids.items():
+                if shard not in states:
+                    state = client.read_flow_run(run_id).state
+                    if state is not None and state.is_final():
+                        states[shard] = state.type.value.lower()
+            if len(states) == len(run_ids) or time.monotonic() > deadline:
+                break
+            time.sleep(POLL_SECONDS)
+    return {shard: states.get(shard, "late") for shard in run_ids}
