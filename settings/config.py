@@ -53,6 +53,9 @@ class GitHubSettings(_Section):
     max_wait_seconds: float = Field(3600, ge=0)
     runs_lookback_days: int = Field(32, ge=0)
     deployments_lookback_days: int = Field(30, ge=0)
+    commits_lookback_days: int = Field(1, ge=0)
+    pulls_lookback_days: int = Field(1, ge=0)
+    issues_lookback_days: int = Field(1, ge=0)
     since: str | None = None  # YYYY-MM-DD: nothing older is fetched on a first sync
 
     @field_validator("since")

@@ -1,4 +1,4 @@
-"""Commits of the default branch since cursor - 1 day, plus compare ranges of off-branch deploys.
+"""Commits of the default branch since cursor - look-back, plus compare ranges of off-branch deploys.
 
 The cursor is the newest committer date seen; the list is newest first, so it commits with the
 last page. Deployed shas that are neither in raw.commits nor compared before are looked up with
@@ -8,7 +8,6 @@ other, and the outcome in raw.compared_shas, so a sha is compared once.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 from urllib.parse import quote
 
@@ -16,8 +15,8 @@ from ingest.client import GitHubError, NotFound
 from ingest.payloads import commit_row, rows_or_skips, timestamp
 from ingest.store import utc_now
 from ingest.streams.base import StreamContext, pages
+from ingest.streams.incremental import COMMITS
 
-LOOKBACK = timedelta(days=1)
 # Compares are small (a deploy is usually a commit or two ahead) and a transaction costs DuckDB
 # about 40 ms whatever its size, so they are stored in batches; a crash repeats at most one batch.
 COMPARES_PER_TRANSACTION = 50
@@ -33,7 +32,7 @@ def sync_commits(ctx: StreamContext) -> None:
 
 def _branch_commits(ctx: StreamContext, branch: str) -> None:
     cursor, _ = ctx.store.state(ctx.repo, "commits")
-    since = (cursor - LOOKBACK) if cursor else ctx.since
+    since = COMMITS.lower_bound(cursor, ctx)
     params = {"sha": branch}
     if since is not None:
         params["since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,7 +1,7 @@
 """Deployments newest first down to the look-back, with the statuses of those that changed.
 
 The list has no `since` filter, so it is paged newest first until a page's oldest deployment is
-older than cursor - look-back (statuses arrive late). A new status bumps a deployment's
+older than cursor - `deployments_lookback_days` (statuses arrive late). A new status bumps a deployment's
 `updated_at`, so statuses are fetched only for deployments that are new, whose `updated_at`
 moved, or whose latest stored state is not final (those re-reads send an ETag: a 304 is free).
 Statuses commit in the same transaction as their deployment's page; the cursor (newest
@@ -10,7 +10,6 @@ Statuses commit in the same transaction as their deployment's page; the cursor (
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 
 from ingest.client import NotFound
@@ -21,40 +20,23 @@ from ingest.payloads import (
     rows_or_skips,
 )
 from ingest.streams.base import Page, StreamContext, pages
+from ingest.streams.incremental import DEPLOYMENTS, read_newest_first
 
 FINAL_STATES = ("success", "failure", "error", "inactive")
 
 
 def sync_deployments(ctx: StreamContext) -> None:
     """Deployments and their statuses, incrementally (see the module docstring)."""
-    cursor, _ = ctx.store.state(ctx.repo, "deployments")
-    lookback = timedelta(days=ctx.settings.github.deployments_lookback_days)
-    lower = (cursor - lookback) if cursor else ctx.since
-    newest = cursor
     url = ctx.url("/deployments", ctx.list_params())
-    for page in pages(ctx, url, cursor_field="created_at"):
-        page_newest, oldest = page.newest(), page.oldest()
-        if page_newest is not None and (newest is None or page_newest > newest):
-            newest = page_newest
-        last = page.next_url is None or (
-            lower is not None and oldest is not None and oldest < lower
-        )
-        state = (newest, {}) if last else None
-        if page.fresh:
-            rows, skipped = rows_or_skips(page.items, partial(deployment_row, ctx.repo))
-            statuses, status_pages, bad = _statuses_needed(ctx, rows)
-            ctx.commit(
-                page,
-                {"deployments": rows, "deployment_statuses": statuses},
-                skipped + bad,
-                state=state,
-                sub_pages=status_pages,
-            )
-        elif last:
-            ctx.commit(None, {}, state=state)
-        if last:
-            return
-    ctx.commit(None, {}, state=(newest, {}))
+
+    def page_rows(page: Page) -> tuple[dict[str, list[dict]], list[MalformedItem], list[Page]]:
+        rows, skipped = rows_or_skips(page.items, partial(deployment_row, ctx.repo))
+        statuses, status_pages, bad = _statuses_needed(ctx, rows)
+        return {"deployments": rows, "deployment_statuses": statuses}, skipped + bad, status_pages
+
+    read_newest_first(
+        ctx, DEPLOYMENTS, pages(ctx, url, cursor_field=DEPLOYMENTS.cursor_field), page_rows
+    )
 
 
 def _statuses_needed(

@@ -36,6 +36,7 @@ from functools import partial
 from ingest.client import GitHubError
 from ingest.payloads import rows_or_skips, workflow_run_row
 from ingest.streams.base import Page, StreamContext, fetch, pages
+from ingest.streams.incremental import RUNS
 from ingest.streams.jobs import JobPolicy, jobs_for
 
 RUNS_CAP = 1000  # GitHub returns at most this many results for a filtered run listing
@@ -65,7 +66,7 @@ class RunsSync:
         self.floor: str | None = details.get("floor")  # nothing older is stored
         self.history: dict | None = details.get("history")  # unfiltered page to go on from
         self.jobs = JobPolicy(ctx)
-        self.lookback = timedelta(days=ctx.settings.github.runs_lookback_days)
+        self.lookback = RUNS.lookback(ctx.settings)
         self.over_cap = RUNS_CAP  # total_count of the last window that came back at the cap
         self.unfiltered_total: int | None = None
 
