@@ -56,6 +56,9 @@ class GitHubSettings(_Section):
     commits_lookback_days: int = Field(1, ge=0)
     pulls_lookback_days: int = Field(1, ge=0)
     issues_lookback_days: int = Field(1, ge=0)
+    # Jobs cost one request per run; by default only deploy-rule runs get them (the models read
+    # nothing else). True adds workflows that deploy through environments (run durations).
+    jobs_of_deploying_workflows: bool = False
     since: str | None = None  # YYYY-MM-DD: nothing older is fetched on a first sync
 
     @field_validator("since")
