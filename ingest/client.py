@@ -86,6 +86,7 @@ class RequestStats:
     rate_reset: int | None = None
     graphql_queries: int = 0
     graphql_points: int = 0
+    graphql_unavailable: bool = False  # the server answered 404 on /graphql: REST only
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, status: int, headers: dict[str, str]) -> None:

@@ -28,7 +28,8 @@ RATE_LIMIT_FIELDS = "rateLimit { cost remaining resetAt }"
 
 
 class GraphQLUnavailable(NotFound):
-    """The server has no GraphQL API (404): the streams read the same data through REST."""
+    """The server has no GraphQL API (404, 405 or 501): the streams read the same data through
+    REST for the rest of the run."""
 
 
 @dataclass
@@ -63,8 +64,8 @@ def graphql(client: GitHubClient, query: str, variables: dict[str, Any]) -> Grap
         if status == 401:
             client.rejected(what)
             continue
-        if status == 404:
-            raise GraphQLUnavailable(f"{what}: the server has no GraphQL API", 404)
+        if status in (404, 405, 501):
+            raise GraphQLUnavailable(f"{what}: the server has no GraphQL API ({status})", status)
         if status in (403, 429) or status >= 500:
             attempt += 1
             message = str(body.get("message", "")) if isinstance(body, dict) else ""

@@ -2,8 +2,8 @@
 
 `/pulls` has no `since`: it is paged `sort=updated&direction=desc` until a page's oldest
 `updated_at` is behind cursor - `pulls_lookback_days` (the PULLS contract). For merged pull
-requests that are new or changed, the commits (`/pulls/{n}/commits`, squash-safe lead time)
-commit with the page.
+requests that are new or changed, the commits (squash-safe lead time; through GraphQL, 100 pull
+requests a query, else `/pulls/{n}/commits`) commit with the page.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from ingest.payloads import (
     pull_request_row,
     rows_or_skips,
 )
+from ingest.streams import nested
 from ingest.streams.base import Page, StreamContext, pages
 from ingest.streams.incremental import PULLS, read_newest_first
+from ingest.streams.nested import graphql_enabled
 
 
 def sync_pulls(ctx: StreamContext) -> None:
@@ -28,13 +30,15 @@ def sync_pulls(ctx: StreamContext) -> None:
 
     def page_rows(page: Page) -> tuple[dict[str, list[dict]], list[MalformedItem], list[Page]]:
         rows, skipped = rows_or_skips(page.items, partial(pull_request_row, ctx.repo))
-        commits, bad = _merged_commits(ctx, rows)
+        commits, bad = _merged_commits(ctx, rows, page.items)
         return {"pull_requests": rows, "pull_request_commits": commits}, skipped + bad, []
 
     read_newest_first(ctx, PULLS, pages(ctx, url, cursor_field=PULLS.cursor_field), page_rows)
 
 
-def _merged_commits(ctx: StreamContext, rows: list[dict]) -> tuple[list[dict], list[MalformedItem]]:
+def _merged_commits(
+    ctx: StreamContext, rows: list[dict], items: list
+) -> tuple[list[dict], list[MalformedItem]]:
     merged = [r for r in rows if r["merged_at"] is not None]
     if not merged:
         return [], []
@@ -46,11 +50,21 @@ def _merged_commits(ctx: StreamContext, rows: list[dict]) -> tuple[list[dict], l
             [ctx.repo, [r["number"] for r in merged]],
         )
     )
+    changed = [pr for pr in merged if stored.get(pr["number"]) != pr["updated_at"]]
+    node_ids = {
+        item["number"]: item.get("node_id")
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("number"), int)
+    }
+    if changed and graphql_enabled(ctx) and all(node_ids.get(pr["number"]) for pr in changed):
+        bulk = nested.pull_request_commits(
+            ctx, [(pr["number"], node_ids[pr["number"]]) for pr in changed]
+        )
+        if bulk is not None:
+            return bulk
     commits: list[dict] = []
     bad: list[MalformedItem] = []
-    for pr in merged:
-        if stored.get(pr["number"]) == pr["updated_at"]:
-            continue
+    for pr in changed:
         url = ctx.url(f"/pulls/{pr['number']}/commits", ctx.list_params())
         try:
             for page in pages(ctx, url):
