@@ -32,26 +32,24 @@ BATCH = 100  # node ids per query (GitHub's limit; 1 point with one nested conne
 PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 STATUS_FIELDS = "id state description environment logUrl createdAt updatedAt"
 COMMIT_FIELDS = "commit { oid message authoredDate committedDate }"
-STATUSES = f"""query($ids: [ID!]!) {{
-  nodes(ids: $ids) {{ ... on Deployment {{ id statuses(first: 100) {{
-    {PAGE_INFO} nodes {{ {STATUS_FIELDS} }} }} }} }}
-  {RATE_LIMIT_FIELDS}
-}}"""
-MORE_STATUSES = f"""query($id: ID!, $after: String) {{
-  node(id: $id) {{ ... on Deployment {{ statuses(first: 100, after: $after) {{
-    {PAGE_INFO} nodes {{ {STATUS_FIELDS} }} }} }} }}
-  {RATE_LIMIT_FIELDS}
-}}"""
-COMMITS = f"""query($ids: [ID!]!) {{
-  nodes(ids: $ids) {{ ... on PullRequest {{ id commits(first: 100) {{
-    {PAGE_INFO} nodes {{ {COMMIT_FIELDS} }} }} }} }}
-  {RATE_LIMIT_FIELDS}
-}}"""
-MORE_COMMITS = f"""query($id: ID!, $after: String) {{
-  node(id: $id) {{ ... on PullRequest {{ commits(first: 100, after: $after) {{
-    {PAGE_INFO} nodes {{ {COMMIT_FIELDS} }} }} }} }}
-  {RATE_LIMIT_FIELDS}
-}}"""
+
+
+def _queries(parent: str, field: str, fields: str) -> tuple[str, str]:
+    """(first page for up to 100 parents, next page of one parent) of a nested connection."""
+    children = f"{PAGE_INFO} nodes {{ {fields} }}"
+    first = (
+        f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on {parent} {{ id "
+        f"{field}(first: 100) {{ {children} }} }} }} {RATE_LIMIT_FIELDS} }}"
+    )
+    more = (
+        f"query($id: ID!, $after: String) {{ node(id: $id) {{ ... on {parent} {{ "
+        f"{field}(first: 100, after: $after) {{ {children} }} }} }} {RATE_LIMIT_FIELDS} }}"
+    )
+    return first, more
+
+
+STATUSES, MORE_STATUSES = _queries("Deployment", "statuses", STATUS_FIELDS)
+COMMITS, MORE_COMMITS = _queries("PullRequest", "commits", COMMIT_FIELDS)
 
 
 def graphql_enabled(ctx: StreamContext) -> bool:

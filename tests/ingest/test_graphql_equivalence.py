@@ -10,7 +10,7 @@ import pytest
 from settings.config import Settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
-from tests.ingest.sim_helpers import DATA_TABLES, snapshot, sync
+from tests.ingest.sim_helpers import DATA_TABLES, data_columns, snapshot, sync
 
 STATUSES = "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
 PULL_COMMITS = "/repos/{owner}/{repo}/pulls/{number}/commits"
@@ -33,15 +33,7 @@ def without_graphql_payloads(db) -> dict[str, list[tuple]]:
     rows = snapshot(db)
     with duckdb.connect(str(db), read_only=True) as con:
         for table in GRAPHQL_PAYLOADS:
-            columns = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns where table_schema = "
-                    "'raw' and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                if c not in DATA_TABLES[table]
-            ]
+            columns = data_columns(con, table)
             keep = [i for i, c in enumerate(columns) if c != "payload"]
             rows[table] = sorted(tuple(r[i] for i in keep) for r in rows[table])
     return rows
@@ -61,7 +53,10 @@ def both(tmp_path_factory):
 
 
 def test_graphql_and_rest_store_the_same_rows(both):
-    rest, graph = without_graphql_payloads(both["off"][0]), without_graphql_payloads(both["auto"][0])
+    rest, graph = (
+        without_graphql_payloads(both["off"][0]),
+        without_graphql_payloads(both["auto"][0]),
+    )
     for table in DATA_TABLES:
         assert graph[table] == rest[table], table
     assert rest["deployment_statuses"] and rest["pull_request_commits"]
