@@ -2,13 +2,12 @@
 
 The logic lives in `ingest.sync.IngestRun`; this module only wires it: tasks retry on I/O
 (`TransientError`), the thread pool bounds concurrency, and a stream waits for the streams of
-its repo that it depends on. The token is read from GITHUB_TOKEN inside the flow, never passed as
-a parameter (Prefect stores those).
+its repo that it depends on. Credentials (GITHUB_TOKENS, GITHUB_TOKEN, a GitHub App's
+key) are read inside the flow, never passed as a parameter (Prefect stores those).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -19,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from ingest.client import Aborted, TransientError
+from ingest.credentials import CredentialPool, app_from_settings, tokens_from_environment
 from ingest.streams import STREAMS
 from ingest.streams.base import ProgressCallback
 from ingest.summary import IngestSummary
@@ -88,11 +88,12 @@ def run_ingest(
     run = IngestRun(
         settings,
         db,
-        os.environ.get("GITHUB_TOKEN"),
+        CredentialPool(tokens_from_environment()),  # read here, never a flow parameter
         base_url=base_url,
         since=date.fromisoformat(since) if since else None,
         max_wait=max_wait,
         progress=_progress,
+        app=app_from_settings(settings),
     )
     key = uuid.uuid4().hex
     with _RUNS_LOCK:

@@ -42,8 +42,18 @@ def check_arguments(repos: list[str], since: str | None, settings: Settings) -> 
             date.fromisoformat(since)
         except ValueError:
             raise IngestUsageError(f"--since {since!r}: expected a date as YYYY-MM-DD") from None
-    if not os.environ.get("GITHUB_TOKEN"):
-        raise IngestUsageError("GITHUB_TOKEN is not set (the token is read from it only)")
+    from ingest.credentials import app_from_settings, tokens_from_environment
+    from settings.config import ConfigError
+
+    try:
+        app = app_from_settings(settings)
+    except ConfigError as exc:
+        raise IngestUsageError(str(exc)) from None
+    if not tokens_from_environment() and app is None:
+        raise IngestUsageError(
+            "GITHUB_TOKEN is not set (the token is read from it only; GITHUB_TOKENS or a "
+            "GitHub App also do)"
+        )
     return patterns
 
 

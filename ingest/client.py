@@ -33,6 +33,10 @@ REJECTED_ALL = (
     "GitHub rejected every token and credential (401 Bad credentials): check GITHUB_TOKEN, "
     "GITHUB_TOKENS and the GitHub App settings"
 )
+REJECTED_APP = (
+    "GitHub rejected the GitHub App (401): check github.app_id and its private key, and that "
+    "the App is installed on the organisation (its installation token is made from them)"
+)
 LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 RETRYABLE_NETWORK = (
     requests.exceptions.ConnectionError,
@@ -219,7 +223,7 @@ class GitHubClient:
                 credential, wait = self.pool.choose(resource, self.owner)
             if credential is None and wait == 0.0:
                 self.abort.set()
-                raise BadCredentials(REJECTED_ONE if len(self.pool) == 1 else REJECTED_ALL, 401)
+                raise BadCredentials(self._rejected_message(), 401)
             if credential is None:
                 self._wait(wait, f"every credential's {resource} budget is spent, until a reset")
                 continue
@@ -254,6 +258,13 @@ class GitHubClient:
                 integration.close()
         return credential.installation_id
 
+    def _rejected_message(self) -> str:
+        if len(self.pool) > 1:
+            return REJECTED_ALL
+        if self.pool.credentials and self.pool.credentials[0].app_id is not None:
+            return REJECTED_APP
+        return REJECTED_ONE
+
     def check_abort(self) -> None:
         if self.abort.is_set():
             raise Aborted("stopped because another part of the ingest failed")
@@ -279,8 +290,7 @@ class GitHubClient:
             return False  # a secondary limit: waiting is what GitHub asks for
         resource = "graphql" if graphql else "core"
         reset = float(headers.get("x-ratelimit-reset") or time.time() + 60)
-        others = len(self.pool.usable(self.owner)) - 1
-        self.pool.spent(current, resource, reset, others)
+        self.pool.spent(current, resource, reset)
         return self.pool.choose(resource, self.owner)[0] is not None
 
     def check_each_credential(self, url: str) -> None:
@@ -299,7 +309,7 @@ class GitHubClient:
             self._forced = None
         if self.pool.credentials and not self.pool.usable(self.owner):
             self.abort.set()
-            raise BadCredentials(REJECTED_ONE if len(self.pool) == 1 else REJECTED_ALL, 401)
+            raise BadCredentials(self._rejected_message(), 401)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The absolute URL of an API path; it is also the key of the stored ETag."""

@@ -164,25 +164,29 @@ class CredentialPool:
     def observe(self, credential: Credential, headers: dict[str, str], resource: str) -> None:
         """Budget as the response says (`X-RateLimit-Remaining`/`-Reset`)."""
         resource = headers.get("x-ratelimit-resource", resource)
-        with self._lock:
-            budget = self._budget(credential, resource)
-            try:
-                if "x-ratelimit-remaining" in headers:
-                    budget.remaining = int(float(headers["x-ratelimit-remaining"]))
-                if "x-ratelimit-reset" in headers:
-                    budget.reset = float(headers["x-ratelimit-reset"])
-            except ValueError:
-                pass
+        try:
+            remaining = int(float(headers["x-ratelimit-remaining"]))
+            reset = float(headers.get("x-ratelimit-reset") or 0)
+        except (KeyError, ValueError):
+            return
+        self._set(credential, resource, remaining, reset)
 
-    def spent(self, credential: Credential, resource: str, reset: float, others: int) -> None:
+    def spent(self, credential: Credential, resource: str, reset: float) -> None:
+        """A primary-limit refusal: nothing left until `reset`."""
+        self._set(credential, resource, 0, reset)
+
+    def _set(self, credential: Credential, resource: str, remaining: int, reset: float) -> None:
         with self._lock:
             budget = self._budget(credential, resource)
-            budget.remaining, budget.reset = 0, reset
-        log.warning(
-            "credential %s spent its %s budget: set aside until its reset in %.0f s; "
-            "%d other credential(s) go on",
-            credential.label, resource, max(reset - time.time(), 0.0), others,
-        )  # fmt: skip
+            ran_out = budget.remaining > 0 and remaining <= 0
+            budget.remaining, budget.reset = remaining, reset or budget.reset
+            others = len(self.usable(credential.owner)) - 1
+        if ran_out:
+            log.warning(
+                "credential %s spent its %s budget: set aside until its reset in %.0f s; "
+                "%d other credential(s) go on",
+                credential.label, resource, max(reset - time.time(), 0.0), others,
+            )  # fmt: skip
 
     def revoke(self, credential: Credential, reason: str) -> None:
         with self._lock:
