@@ -189,8 +189,9 @@ class SimulatorServer:
             fault = self.faults.draw() if self.faults else None
             if fault is not None:
                 self._stats.fault(fault[0])
-            self._stats.record("/graphql", 200)
-            self._send(h, *self.graphql.respond(raw, graphql_budget, fault, self._rw))
+            status, data, headers = self.graphql.respond(raw, graphql_budget, fault, self._rw)
+            self._stats.record("/graphql", status)
+            self._send(h, status, data, headers)
             return
         if method != "GET":
             self._stats.record("unknown", 404)
