@@ -5,7 +5,8 @@ stream waits for the streams of its repo that it depends on, at most `github.con
 once, and a task that failed on I/O (`TransientError`) runs again. `ingest_with_settings` runs the
 graph as a Prefect flow run when a server is configured (`flows.ingest_flow`), else in this
 process with the same graph, retries and bounds. The token is read from the environment inside
-the run, never passed as a parameter (Prefect stores those).
+the run (GITHUB_TOKENS, GITHUB_TOKEN or GH_TOKEN, a GitHub App's key), never passed as a
+parameter (Prefect stores those).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from typing import Any
 from flows.engine import Call, LocalTaskGraph, RetryPolicy, use_prefect
 from flows.shards import shard_of
 from ingest.client import Aborted, BadCredentials, MaxWaitExceeded, TransientError
+from ingest.credentials import CredentialPool, app_from_settings, tokens_from_environment
 from ingest.streams import STREAMS
 from ingest.streams.base import ProgressCallback
 from ingest.summary import IngestSummary, StopReason
 from ingest.sync import FATAL, IngestRun
 from settings.config import Settings
-from settings.credentials import github_token
 from settings.paths import DEFAULT_DB
 
 log = logging.getLogger("dora.flows")
@@ -72,11 +73,12 @@ def run_ingest(
     run = IngestRun(
         settings,
         db,
-        github_token(),
+        CredentialPool(tokens_from_environment()),  # read here, never a flow parameter
         base_url=base_url,
         since=date.fromisoformat(since) if since else None,
         max_wait=max_wait,
         progress=_progress,
+        app=app_from_settings(settings),
     )
     key = uuid.uuid4().hex
     with _RUNS_LOCK:

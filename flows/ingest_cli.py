@@ -17,7 +17,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from flows.logs import quiet_progress
 from settings.config import Settings
-from settings.credentials import github_token
 
 # Exit codes by why a run stopped early (ingest.summary.StopReason); 1 is "some repo failed".
 EXIT_CODES = {"credentials": 3, "max_wait": 4, "aborted": 1}
@@ -43,9 +42,17 @@ def check_arguments(repos: list[str], since: str | None, settings: Settings) -> 
             date.fromisoformat(since)
         except ValueError:
             raise IngestUsageError(f"--since {since!r}: expected a date as YYYY-MM-DD") from None
-    if not github_token():
+    from ingest.credentials import app_from_settings, tokens_from_environment
+    from settings.config import ConfigError
+
+    try:
+        app = app_from_settings(settings)
+    except ConfigError as exc:
+        raise IngestUsageError(str(exc)) from None
+    if not tokens_from_environment() and app is None:
         raise IngestUsageError(
-            "GITHUB_TOKEN is not set (the token is read from GITHUB_TOKEN, else GH_TOKEN, only)"
+            "GITHUB_TOKEN is not set (the token is read from GITHUB_TOKEN, else GH_TOKEN, only; "
+            "GITHUB_TOKENS or a GitHub App also do)"
         )
     return patterns
 

@@ -26,6 +26,7 @@ from ingest.client import (
     RetryPolicy,
     TransientError,
 )
+from ingest.credentials import AppKey, Credential, CredentialPool
 from ingest.store import Store, UpsertCount
 from ingest.streams import STREAMS, StreamContext
 from ingest.streams.base import ProgressCallback
@@ -59,13 +60,14 @@ class IngestRun:
         self,
         settings: Settings,
         db: str | Path,
-        token: str | None,
+        token: str | CredentialPool | None,
         *,
         base_url: str | None = None,
         since: date | None = None,
         max_wait: float | None = None,
         policy: RetryPolicy | None = None,
         progress: ProgressCallback | None = None,
+        app: AppKey | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = (base_url or settings.github.base_url).rstrip("/")
@@ -82,7 +84,11 @@ class IngestRun:
         self.progress = progress
         self.results: list[StreamResult] = []
         self.unavailable: dict[str, str] = {}  # repo -> one-line reason
-        self._token = token
+        # Credentials stay inside the pool and the clients; `app` adds one per owner listed.
+        if not isinstance(token, CredentialPool):
+            token = CredentialPool([Credential("GITHUB_TOKEN", token)] if token else [])
+        self.pool = token
+        self.app = app
         self._lock = threading.Lock()
         self.started = time.monotonic()
 
@@ -92,12 +98,14 @@ class IngestRun:
     def close(self) -> None:
         self.store.close()
 
-    def client(self) -> GitHubClient:
-        """A client of its own for each worker thread, sharing counters and the abort flag."""
+    def client(self, repo: str | None = None) -> GitHubClient:
+        """A client of its own for each worker thread, sharing counters, credentials and the
+        abort flag; for `repo`, App credentials of other owners are not used."""
         gh = self.settings.github
         return GitHubClient(
-            self._token,
+            self.pool,
             self.base_url,
+            owner=repo.split("/", 1)[0] if repo else None,
             per_page=gh.per_page,
             seconds_between_requests=gh.seconds_between_requests,
             timeout=gh.timeout_seconds,
@@ -112,7 +120,7 @@ class IngestRun:
         """`GET /rate_limit` (free): a bad token stops here, before any repository starts."""
         client = self.client()
         try:
-            client.get(client.url("/rate_limit"))
+            client.check_each_credential(client.url("/rate_limit"))
         except NotFound:
             pass  # GitHub Enterprise Server with rate limiting disabled
         finally:
@@ -121,10 +129,14 @@ class IngestRun:
     def resolve_repos(self, patterns: list[str]) -> list[str]:
         """OWNER/NAME as given; OWNER/* becomes every repository of that organisation or user."""
         repos: list[str] = []
+        if self.app is not None:
+            for owner in dict.fromkeys(p.partition("/")[0].lower() for p in patterns):
+                self.pool.add(self.app.for_owner(owner))
         client = self.client()
         try:
             for pattern in patterns:
                 owner, _, name = pattern.partition("/")
+                client.owner = owner
                 if name != "*":
                     repos.append(pattern)
                     continue
@@ -183,7 +195,7 @@ class IngestRun:
             result.error = "skipped: repository unavailable"
             return result
         function, _ = STREAMS[stream]
-        client = self.client()
+        client = self.client(repo)
         ctx = StreamContext(
             client, self.store, repo, stream, self.settings, self.since, self.progress
         )

@@ -53,6 +53,17 @@ class GitHubSettings(_Section):
     max_wait_seconds: float = Field(3600, ge=0)
     runs_lookback_days: int = Field(32, ge=0)
     deployments_lookback_days: int = Field(30, ge=0)
+    commits_lookback_days: int = Field(1, ge=0)
+    pulls_lookback_days: int = Field(1, ge=0)
+    issues_lookback_days: int = Field(1, ge=0)
+    # Jobs cost one request per run; by default only deploy-rule runs get them (the models read
+    # nothing else). True adds workflows that deploy through environments (run durations).
+    jobs_of_deploying_workflows: bool = False
+    # "auto": per-item lists in bulk through GraphQL where the server has it; "off": REST only.
+    graphql: Literal["auto", "off"] = "auto"
+    # A GitHub App (the key's file here or in GITHUB_APP_PRIVATE_KEY_FILE; never the key itself).
+    app_id: str | None = None
+    app_private_key_file: str | None = None
     since: str | None = None  # YYYY-MM-DD: nothing older is fetched on a first sync
 
     @field_validator("since")

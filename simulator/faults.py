@@ -2,7 +2,8 @@
 
 `FaultSpec.parse("5xx=0.05,403=0.05,429=0.05,reset=0.05,slow=0.05,primary=0.05,seed=1")` gives
 each fault kind a probability per API request (`primary` spends the whole primary rate budget, so
-that request and every other one until the window resets get GitHub's primary-limit 403). One
+that request and every other one until the window resets get GitHub's primary-limit 403;
+`graphql` answers a GraphQL query with partial data and an error, and leaves REST alone). One
 seeded generator draws one number per request, so the same spec and the same serial request
 sequence give the same faults. `slow_seconds=` sets the delay of a slow response (the waits a
 fault asks for are short so tests stay fast).
@@ -15,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 
 # Order matters: the draw walks these cumulatively, so a spec maps to a stable partition of [0, 1).
-FAULT_KINDS = ("5xx", "403", "429", "reset", "slow", "primary")
+FAULT_KINDS = ("5xx", "403", "429", "reset", "slow", "primary", "graphql")
 SERVER_ERRORS = (500, 502, 503)
 
 

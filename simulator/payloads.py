@@ -37,9 +37,17 @@ def ts_millis(value: datetime) -> str:
 
 
 def node_id(prefix: str, number: int) -> str:
-    """A stable opaque GraphQL id in GitHub's new style (`WFR_kwLO...`)."""
-    raw = number.to_bytes(8, "big")
-    return f"{prefix}_kw{base64.urlsafe_b64encode(raw).decode().rstrip('=')}"
+    """A stable GraphQL id in GitHub's current style: `PREFIX_` + base64url(MessagePack [0, id]),
+    e.g. `U_kgDOCl7YiA` (ingest.node_ids reads the id back, as it does from GitHub's)."""
+    if number < 0x80:
+        packed = bytes([number])
+    else:
+        width = next(w for w in (1, 2, 4, 8) if number < 1 << (8 * w))
+        packed = bytes([{1: 0xCC, 2: 0xCD, 4: 0xCE, 8: 0xCF}[width]]) + number.to_bytes(
+            width, "big"
+        )
+    raw = bytes([0x92, 0x00]) + packed
+    return f"{prefix}_{base64.urlsafe_b64encode(raw).decode().rstrip('=')}"
 
 
 def derived_sha(*parts: object) -> str:

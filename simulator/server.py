@@ -19,7 +19,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from simulator.credentials import Credentials
 from simulator.faults import FaultSpec
+from simulator.graphql_endpoint import GraphQLEndpoint
 from simulator.payloads import rate_limit
 from simulator.records import Organisation
 from simulator.responses import DOCS, Request, Response, dump
@@ -34,6 +36,7 @@ SECONDARY_LIMIT_MESSAGE = (
     "If you reach out to GitHub Support for help, please include the request ID."
 )
 PRIMARY_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")  # github.com; GitHub Enterprise Server
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,12 +75,16 @@ class SimulatorServer:
         rate_limit: int = 5000,
         rate_reset_seconds: int = 3600,
         retry_after_seconds: int = 1,
+        credentials: Credentials | None = None,
     ) -> None:
         self.org = org
         self.api = GitHubApi(org)
+        self.graphql = GraphQLEndpoint(org, retry_after_seconds)
         self.faults = faults
         self.retry_after_seconds = retry_after_seconds
-        self.budget = RateBudget(rate_limit, rate_reset_seconds)
+        # Who pays for a request (simulator.credentials): by default one budget for every token.
+        self.credentials = credentials or Credentials(rate_limit, rate_reset_seconds)
+        self.budget = self.credentials.shared_core
         self._stats = Stats()
         self._rw = ReadWriteLock()
         handler = type("SimulatorHandler", (_Handler,), {"sim": self})
@@ -126,12 +133,17 @@ class SimulatorServer:
             "remaining": limit - used,
             "reset": reset,
         }
+        body.update(self.graphql.stats.as_dict())  # GraphQL queries and points, apart from REST
+        body["rest_requests"] = body["total_requests"] - body["graphql"]["queries"]
+        if self.credentials.per_credential:
+            body["credentials"] = self.credentials.usage()
         return body
 
     def reset(self) -> None:
         """Zero the counters and refill the rate budget."""
         self._stats.reset()
-        self.budget.restart()
+        self.graphql.stats.reset()
+        self.credentials.restart()
 
     def advance(self, days: int) -> None:
         """Generate `days` more days of activity (simulator.org.advance) and re-index."""
@@ -141,6 +153,7 @@ class SimulatorServer:
         try:
             advance(self.org, days=days)
             self.api.rebuild()
+            self.graphql.rebuild()
         finally:
             self._rw.release_write()
 
@@ -148,8 +161,8 @@ class SimulatorServer:
 
     def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
         length = int(h.headers.get("Content-Length") or 0)
-        if length:
-            h.rfile.read(length)  # drain it, or the kept-alive connection's next request breaks
+        # read it all, or the kept-alive connection's next request breaks
+        raw = h.rfile.read(length) if length else b""
         url = urlsplit(h.path)
         path = url.path
         query = parse_qsl(url.query, keep_blank_values=True)
@@ -160,10 +173,25 @@ class SimulatorServer:
         if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
             path = path[len(ENTERPRISE_PREFIX) :] or "/"
             api = self.base_url + ENTERPRISE_PREFIX
-        if _token(h.headers.get("Authorization", "")) == "bad-token":
+        caller = self.credentials.identify(h.headers.get("Authorization", ""))
+        if caller is None or (caller.kind == "app" and not path.startswith(("/app/", "/orgs/"))):
             body = {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"}
             self._stats.record("unauthorized", 401)
             self._send(h, 401, dump(body), self.budget.headers())
+            return
+        app = self.credentials.app_route(method, path, caller, self.org.login)
+        if app is not None:
+            self._stats.record("/app (GitHub App)", app[0])
+            self._send(h, app[0], dump(app[1]))
+            return
+        budget, graphql_budget = self.credentials.budgets(caller)
+        if method == "POST" and h.path.split("?", 1)[0] in GRAPHQL_PATHS:
+            fault = self.faults.draw() if self.faults else None
+            if fault is not None:
+                self._stats.fault(fault[0])
+            status, data, headers = self.graphql.respond(raw, graphql_budget, fault, self._rw)
+            self._stats.record("/graphql", status)
+            self._send(h, status, data, headers)
             return
         if method != "GET":
             self._stats.record("unknown", 404)
@@ -171,6 +199,8 @@ class SimulatorServer:
             return
 
         fault = self.faults.draw() if self.faults else None
+        if fault is not None and fault[0] == "graphql":
+            fault = None  # a GraphQL-only fault: REST requests go through
         if fault is not None:
             kind, status = fault
             self._stats.fault(kind)
@@ -178,16 +208,16 @@ class SimulatorServer:
                 time.sleep(self.faults.slow_seconds)
             elif kind == "primary":
                 # The request goes on and finds the budget spent: the real primary-limit 403.
-                self.budget.exhaust(self.retry_after_seconds)
-            elif kind != "reset":
-                self._send_fault(h, path, kind, status)
+                budget.exhaust(self.retry_after_seconds)
+            elif kind in ("5xx", "403", "429"):
+                self._send_fault(h, path, kind, status, budget)
                 return
 
         if path.rstrip("/") == "/rate_limit":
             # Free for the primary limit, as on GitHub.
-            limit, used, reset = self.budget.snapshot()
+            limit, used, reset = budget.snapshot()
             data = dump(rate_limit(limit, used, reset))
-            self._finish_get(h, "/rate_limit", Response(200, None), data, charge=False, fault=fault)
+            self._finish_get(h, "/rate_limit", Response(200, None), data, False, fault, budget)
             return
 
         self._rw.acquire_read()
@@ -196,7 +226,7 @@ class SimulatorServer:
             data = dump(response.body)
         finally:
             self._rw.release_read()
-        self._finish_get(h, route, response, data, charge=True, fault=fault)
+        self._finish_get(h, route, response, data, True, fault, budget)
 
     def _finish_get(
         self,
@@ -206,6 +236,7 @@ class SimulatorServer:
         data: bytes,
         charge: bool,
         fault: tuple[str, int] | None,
+        budget: RateBudget,
     ) -> None:
         etag = 'W/"' + hashlib.sha256(data).hexdigest() + '"'
         headers = dict(response.headers)
@@ -215,24 +246,26 @@ class SimulatorServer:
             headers["Link"] = response.link
         if response.status == 200 and _etag_matches(h.headers.get("If-None-Match"), etag):
             self._stats.record(route, 304)
-            self._send(h, 304, b"", {**self.budget.headers(), **headers})
+            self._send(h, 304, b"", {**budget.headers(), **headers})
             return
-        if charge and not self.budget.try_charge():
+        if charge and not budget.try_charge():
             body = {
                 "message": PRIMARY_LIMIT_MESSAGE,
                 "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
             }
             self._stats.record(route, 403)
-            self._send(h, 403, dump(body), self.budget.headers())
+            self._send(h, 403, dump(body), budget.headers())
             return
         self._stats.record(route, response.status, response.items, charged=charge)
         if fault is not None and fault[0] == "reset":
-            self._send_reset(h, response.status, data, {**self.budget.headers(), **headers})
+            self._send_reset(h, response.status, data, {**budget.headers(), **headers})
             return
-        self._send(h, response.status, data, {**self.budget.headers(), **headers})
+        self._send(h, response.status, data, {**budget.headers(), **headers})
 
-    def _send_fault(self, h: BaseHTTPRequestHandler, path: str, kind: str, status: int) -> None:
-        headers = self.budget.headers()
+    def _send_fault(
+        self, h: BaseHTTPRequestHandler, path: str, kind: str, status: int, budget: RateBudget
+    ) -> None:
+        headers = budget.headers()
         if kind == "5xx":
             body = {"message": "Server Error"} if status == 500 else None
             data = dump(body) if body else b"<html><body>Bad gateway</body></html>"
@@ -273,6 +306,9 @@ class SimulatorServer:
             self._send(h, 200, dump({"advanced_days": days, "end": self.org.end.isoformat()}))
         elif method == "POST" and path == "/_simulator/unlabel":
             self._unlabel(h, params)
+        elif method == "POST" and path == "/_simulator/revoke" and params.get("token"):
+            self.credentials.revoke(params["token"])  # a test's way to revoke a credential
+            self._send(h, 200, dump({"revoked": True}))
         else:
             self._send(h, 404, dump({"message": "Not Found", "documentation_url": DOCS}))
 
@@ -330,11 +366,6 @@ class SimulatorServer:
         h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         h.close_connection = True
         h.connection.close()
-
-
-def _token(authorization: str) -> str:
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() in ("token", "bearer") else ""
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

@@ -69,22 +69,22 @@ class RateBudget:
             self.used = self.limit
             self.reset_at = int(time.time()) + max(seconds, 1)
 
-    def try_charge(self) -> bool:
+    def try_charge(self, units: int = 1) -> bool:
         with self._lock:
             self._roll()
-            if self.used >= self.limit:
+            if self.used + units > self.limit:
                 return False
-            self.used += 1
+            self.used += units
             return True
 
-    def headers(self) -> dict[str, str]:
+    def headers(self, resource: str = "core") -> dict[str, str]:
         limit, used, reset = self.snapshot()
         return {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(max(limit - used, 0)),
             "X-RateLimit-Reset": str(reset),
             "X-RateLimit-Used": str(used),
-            "X-RateLimit-Resource": "core",
+            "X-RateLimit-Resource": resource,
         }
 
 

@@ -23,7 +23,7 @@ STREAMS: dict[str, tuple[StreamFunction, tuple[str, ...]]] = {
     "environments": (sync_environments, ("repository",)),
     "runs": (sync_runs, ("workflow_files",)),  # which runs need jobs comes from the YAML
     "deployments": (sync_deployments, ("repository",)),
-    "commits": (sync_commits, ("deployments",)),  # compare ranges of deployed shas
+    "commits": (sync_commits, ("deployments", "runs")),  # compare ranges of deployed shas
     "pulls": (sync_pulls, ("repository",)),
     "issues": (sync_issues, ("pulls",)),  # its cursor starts from the pulls read
 }

@@ -1,14 +1,14 @@
-"""Commits of the default branch since cursor - 1 day, plus compare ranges of off-branch deploys.
+"""Commits of the default branch since cursor - look-back, plus compare ranges of off-branch deploys.
 
 The cursor is the newest committer date seen; the list is newest first, so it commits with the
-last page. Deployed shas that are neither in raw.commits nor compared before are looked up with
-`compare/{default_branch}...{sha}`: the commits ahead of the default branch are stored like any
-other, and the outcome in raw.compared_shas, so a sha is compared once.
+last page. Deployed shas (of deployments and of deploy-rule runs) that are neither in raw.commits
+nor compared before are looked up with `compare/{default_branch}...{sha}`: the commits ahead of
+the default branch are stored like any other, and the outcome in raw.compared_shas, so a sha is
+compared once.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 from urllib.parse import quote
 
@@ -16,8 +16,9 @@ from ingest.client import GitHubError, NotFound
 from ingest.payloads import commit_row, rows_or_skips, timestamp
 from ingest.store import utc_now
 from ingest.streams.base import StreamContext, pages
+from ingest.streams.incremental import COMMITS
+from ingest.streams.jobs import DeployRuleMatcher
 
-LOOKBACK = timedelta(days=1)
 # Compares are small (a deploy is usually a commit or two ahead) and a transaction costs DuckDB
 # about 40 ms whatever its size, so they are stored in batches; a crash repeats at most one batch.
 COMPARES_PER_TRANSACTION = 50
@@ -33,7 +34,7 @@ def sync_commits(ctx: StreamContext) -> None:
 
 def _branch_commits(ctx: StreamContext, branch: str) -> None:
     cursor, _ = ctx.store.state(ctx.repo, "commits")
-    since = (cursor - LOOKBACK) if cursor else ctx.since
+    since = COMMITS.lower_bound(cursor, ctx)
     params = {"sha": branch}
     if since is not None:
         params["since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -57,16 +58,7 @@ def _branch_commits(ctx: StreamContext, branch: str) -> None:
 
 
 def _compare_deployed_shas(ctx: StreamContext, branch: str) -> None:
-    shas = [
-        sha
-        for (sha,) in ctx.store.query(
-            "select distinct d.sha from raw.deployments d where d.repo = ? and d.sha is not null "
-            "and not exists (select 1 from raw.commits c where c.repo = d.repo and c.sha = d.sha) "
-            "and not exists (select 1 from raw.compared_shas x where x.repo = d.repo and x.sha = d.sha) "
-            "order by 1",
-            [ctx.repo],
-        )
-    ]
+    shas = deployed_shas_to_compare(ctx)
     batch: list[tuple[list[dict], list, dict]] = []
     try:
         for sha in shas:
@@ -76,6 +68,35 @@ def _compare_deployed_shas(ctx: StreamContext, branch: str) -> None:
                 _store_compares(ctx, full)
     finally:  # what was compared before an error is kept
         _store_compares(ctx, batch)
+
+
+def deployed_shas_to_compare(ctx: StreamContext) -> list[str]:
+    """Shas of deployments and of deploy-rule runs that are neither stored commits nor compared."""
+    unknown = (
+        "{alias}.repo = ? and {alias}.{sha} is not null and not exists (select 1 from raw.commits c "
+        "where c.repo = {alias}.repo and c.sha = {alias}.{sha}) and not exists (select 1 from "
+        "raw.compared_shas x where x.repo = {alias}.repo and x.sha = {alias}.{sha})"
+    )
+    shas = {
+        sha
+        for (sha,) in ctx.store.query(
+            "select distinct d.sha from raw.deployments d where "
+            + unknown.format(alias="d", sha="sha"),
+            [ctx.repo],
+        )
+    }
+    rules = DeployRuleMatcher(ctx.settings)
+    if rules:  # a rule-matched run is a deployment of its head sha (models: from_deploy_rules)
+        shas.update(
+            sha
+            for sha, path, name in ctx.store.query(
+                "select distinct r.head_sha, r.path, r.name from raw.workflow_runs r where "
+                + unknown.format(alias="r", sha="head_sha"),
+                [ctx.repo],
+            )
+            if rules.matches(path, name)
+        )
+    return sorted(shas)
 
 
 def _compare(ctx: StreamContext, branch: str, sha: str) -> tuple[list[dict], list, dict]:

@@ -1,16 +1,16 @@
 """Deployments newest first down to the look-back, with the statuses of those that changed.
 
 The list has no `since` filter, so it is paged newest first until a page's oldest deployment is
-older than cursor - look-back (statuses arrive late). A new status bumps a deployment's
+older than cursor - `deployments_lookback_days` (statuses arrive late). A new status bumps a deployment's
 `updated_at`, so statuses are fetched only for deployments that are new, whose `updated_at`
-moved, or whose latest stored state is not final (those re-reads send an ETag: a 304 is free).
+moved, or whose latest stored state is not final: through GraphQL, 100 deployments a query
+(`ingest.streams.nested`), else per deployment through REST with an ETag (a 304 is free).
 Statuses commit in the same transaction as their deployment's page; the cursor (newest
 `created_at`) commits with the last page, because the list runs newest first.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 
 from ingest.client import NotFound
@@ -20,45 +20,30 @@ from ingest.payloads import (
     deployment_status_row,
     rows_or_skips,
 )
+from ingest.streams import nested
 from ingest.streams.base import Page, StreamContext, pages
+from ingest.streams.incremental import DEPLOYMENTS, read_newest_first
+from ingest.streams.nested import graphql_enabled
 
 FINAL_STATES = ("success", "failure", "error", "inactive")
 
 
 def sync_deployments(ctx: StreamContext) -> None:
     """Deployments and their statuses, incrementally (see the module docstring)."""
-    cursor, _ = ctx.store.state(ctx.repo, "deployments")
-    lookback = timedelta(days=ctx.settings.github.deployments_lookback_days)
-    lower = (cursor - lookback) if cursor else ctx.since
-    newest = cursor
     url = ctx.url("/deployments", ctx.list_params())
-    for page in pages(ctx, url, cursor_field="created_at"):
-        page_newest, oldest = page.newest(), page.oldest()
-        if page_newest is not None and (newest is None or page_newest > newest):
-            newest = page_newest
-        last = page.next_url is None or (
-            lower is not None and oldest is not None and oldest < lower
-        )
-        state = (newest, {}) if last else None
-        if page.fresh:
-            rows, skipped = rows_or_skips(page.items, partial(deployment_row, ctx.repo))
-            statuses, status_pages, bad = _statuses_needed(ctx, rows)
-            ctx.commit(
-                page,
-                {"deployments": rows, "deployment_statuses": statuses},
-                skipped + bad,
-                state=state,
-                sub_pages=status_pages,
-            )
-        elif last:
-            ctx.commit(None, {}, state=state)
-        if last:
-            return
-    ctx.commit(None, {}, state=(newest, {}))
+
+    def page_rows(page: Page) -> tuple[dict[str, list[dict]], list[MalformedItem], list[Page]]:
+        rows, skipped = rows_or_skips(page.items, partial(deployment_row, ctx.repo))
+        statuses, status_pages, bad = _statuses_needed(ctx, rows, _node_ids(page.items))
+        return {"deployments": rows, "deployment_statuses": statuses}, skipped + bad, status_pages
+
+    read_newest_first(
+        ctx, DEPLOYMENTS, pages(ctx, url, cursor_field=DEPLOYMENTS.cursor_field), page_rows
+    )
 
 
 def _statuses_needed(
-    ctx: StreamContext, rows: list[dict]
+    ctx: StreamContext, rows: list[dict], node_ids_by_id: dict[int, str]
 ) -> tuple[list[dict], list[Page], list[MalformedItem]]:
     if not rows:
         return [], [], []
@@ -73,13 +58,25 @@ def _statuses_needed(
             [ctx.repo, [r["deployment_id"] for r in rows]],
         )
     }
+    needed = [
+        row
+        for row in rows
+        if not (
+            (known := stored.get(row["deployment_id"])) is not None
+            and known[0] == row["updated_at"]
+            and known[1] in FINAL_STATES
+        )
+    ]
     statuses: list[dict] = []
     fetched: list[Page] = []
     bad: list[MalformedItem] = []
-    for row in rows:
-        known = stored.get(row["deployment_id"])
-        if known is not None and known[0] == row["updated_at"] and known[1] in FINAL_STATES:
-            continue
+    node_ids = {row["deployment_id"]: node_ids_by_id.get(row["deployment_id"]) for row in needed}
+    if needed and graphql_enabled(ctx) and all(node_ids.values()):
+        bulk = nested.deployment_statuses(ctx, list(node_ids.items()))
+        if bulk is not None:
+            statuses, bad, to_rest = bulk
+            needed = [row for row in needed if row["deployment_id"] in to_rest]
+    for row in needed:
         url = ctx.url(f"/deployments/{row['deployment_id']}/statuses", ctx.list_params())
         to_row = partial(deployment_status_row, ctx.repo, row["deployment_id"])
         try:
@@ -91,3 +88,12 @@ def _statuses_needed(
         except NotFound:
             continue
     return statuses, fetched, bad
+
+
+def _node_ids(items: list) -> dict[int, str]:
+    """Deployment id -> GraphQL node id, from the REST list items."""
+    return {
+        item["id"]: item["node_id"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("id"), int) and item.get("node_id")
+    }

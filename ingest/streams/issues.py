@@ -9,19 +9,18 @@ never carried an incident label are not stored. Unchanged, that listing is one 3
 
 Removing a label bumps an issue's `updated_at`, so the cursor is the newest `updated_at` of any
 issue or pull request seen (pull requests are issues too, and the pulls stream has read them just
-before), re-read from a day behind it. It is newest first: an issue updated while we page moves to
+before), re-read from `issues_lookback_days` (1) behind it. It is newest first: an issue updated while we page moves to
 page 1 (already read, caught by the next sync), instead of pulling another one past us.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from ingest.payloads import issue_row, rows_or_skips, timestamp
 from ingest.streams.base import StreamContext, pages
-
-LOOKBACK = timedelta(days=1)
+from ingest.streams.incremental import ISSUES
 
 
 def _iso(value: datetime) -> str:
@@ -115,13 +114,13 @@ def _list_label(
 def _list_updated(
     ctx: StreamContext, since: datetime, since_by_label: dict[str, str], cursor: datetime | None
 ) -> None:
-    """Every issue updated since a day before `since`: incident ones, and stored ones."""
+    """Every issue updated since `issues_lookback_days` before `since`: incident ones, and stored ones."""
     wanted = {label.lower() for label in ctx.settings.incidents.labels}
     params = {
         "state": "all",
         "sort": "updated",
         "direction": "desc",
-        "since": _iso(since - LOOKBACK),
+        "since": _iso(since - ISSUES.lookback(ctx.settings)),
     }
     url = ctx.url("/issues", ctx.list_params(**params))
     newest = since

@@ -1,13 +1,13 @@
 """Pull requests by `updated` newest first with an early stop, and the commits of merged ones.
 
 `/pulls` has no `since`: it is paged `sort=updated&direction=desc` until a page's oldest
-`updated_at` is behind cursor - 1 day. For merged pull requests that are new or changed, the
-commits (`/pulls/{n}/commits`, squash-safe lead time) commit with the page.
+`updated_at` is behind cursor - `pulls_lookback_days` (the PULLS contract). For merged pull
+requests that are new or changed, the commits (squash-safe lead time; through GraphQL, 100 pull
+requests a query, else `/pulls/{n}/commits`) commit with the page.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 
 from ingest.client import NotFound
@@ -17,41 +17,28 @@ from ingest.payloads import (
     pull_request_row,
     rows_or_skips,
 )
-from ingest.streams.base import StreamContext, pages
-
-LOOKBACK = timedelta(days=1)
+from ingest.streams import nested
+from ingest.streams.base import Page, StreamContext, pages
+from ingest.streams.incremental import PULLS, read_newest_first
+from ingest.streams.nested import graphql_enabled
 
 
 def sync_pulls(ctx: StreamContext) -> None:
     """Pull requests and merged pull requests' commits, incrementally."""
-    cursor, _ = ctx.store.state(ctx.repo, "pulls")
-    lower = (cursor - LOOKBACK) if cursor else ctx.since
-    newest = cursor
     params = {"state": "all", "sort": "updated", "direction": "desc"}
-    for page in pages(ctx, ctx.url("/pulls", ctx.list_params(**params)), cursor_field="updated_at"):
-        page_newest, oldest = page.newest(), page.oldest()
-        if page_newest is not None and (newest is None or page_newest > newest):
-            newest = page_newest
-        last = page.next_url is None or (
-            lower is not None and oldest is not None and oldest < lower
-        )
-        state = (newest, {}) if last else None
-        if page.fresh:
-            rows, skipped = rows_or_skips(page.items, partial(pull_request_row, ctx.repo))
-            commits, bad = _merged_commits(ctx, rows)
-            ctx.commit(
-                page,
-                {"pull_requests": rows, "pull_request_commits": commits},
-                skipped + bad,
-                state=state,
-            )
-        elif last:
-            ctx.commit(None, {}, state=state)
-        if last:
-            return
+    url = ctx.url("/pulls", ctx.list_params(**params))
+
+    def page_rows(page: Page) -> tuple[dict[str, list[dict]], list[MalformedItem], list[Page]]:
+        rows, skipped = rows_or_skips(page.items, partial(pull_request_row, ctx.repo))
+        commits, bad = _merged_commits(ctx, rows, page.items)
+        return {"pull_requests": rows, "pull_request_commits": commits}, skipped + bad, []
+
+    read_newest_first(ctx, PULLS, pages(ctx, url, cursor_field=PULLS.cursor_field), page_rows)
 
 
-def _merged_commits(ctx: StreamContext, rows: list[dict]) -> tuple[list[dict], list[MalformedItem]]:
+def _merged_commits(
+    ctx: StreamContext, rows: list[dict], items: list
+) -> tuple[list[dict], list[MalformedItem]]:
     merged = [r for r in rows if r["merged_at"] is not None]
     if not merged:
         return [], []
@@ -63,11 +50,21 @@ def _merged_commits(ctx: StreamContext, rows: list[dict]) -> tuple[list[dict], l
             [ctx.repo, [r["number"] for r in merged]],
         )
     )
+    changed = [pr for pr in merged if stored.get(pr["number"]) != pr["updated_at"]]
+    node_ids = {
+        item["number"]: item.get("node_id")
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("number"), int)
+    }
+    if changed and graphql_enabled(ctx) and all(node_ids.get(pr["number"]) for pr in changed):
+        bulk = nested.pull_request_commits(
+            ctx, [(pr["number"], node_ids[pr["number"]]) for pr in changed]
+        )
+        if bulk is not None:
+            return bulk
     commits: list[dict] = []
     bad: list[MalformedItem] = []
-    for pr in merged:
-        if stored.get(pr["number"]) == pr["updated_at"]:
-            continue
+    for pr in changed:
         url = ctx.url(f"/pulls/{pr['number']}/commits", ctx.list_params())
         try:
             for page in pages(ctx, url):

@@ -23,7 +23,8 @@ added at the top, that needs more deletions than additions, so `total_count` dro
 pages: then the paging steps back to re-read what moved. A jump into the list (the history behind
 the look-back) must land on a page that overlaps runs already read, else it steps back a page.
 
-Jobs of the runs that need them (`ingest.streams.jobs`) commit with their run's page.
+Jobs of the runs that need them (`ingest.streams.jobs`) commit with their run's page; when the
+deploy rules change, the next sync first backfills the jobs of stored runs they now want.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from functools import partial
 from ingest.client import GitHubError
 from ingest.payloads import rows_or_skips, workflow_run_row
 from ingest.streams.base import Page, StreamContext, fetch, pages
-from ingest.streams.jobs import JobPolicy, jobs_for
+from ingest.streams.incremental import RUNS
+from ingest.streams.jobs import JobPolicy, backfill_jobs, jobs_for
 
 RUNS_CAP = 1000  # GitHub returns at most this many results for a filtered run listing
 TARGET = 900  # runs per closed window the sizing aims for (closed windows never grow)
@@ -65,7 +67,8 @@ class RunsSync:
         self.floor: str | None = details.get("floor")  # nothing older is stored
         self.history: dict | None = details.get("history")  # unfiltered page to go on from
         self.jobs = JobPolicy(ctx)
-        self.lookback = timedelta(days=ctx.settings.github.runs_lookback_days)
+        self.jobs_policy: str | None = details.get("jobs_policy")  # the policy runs were read with
+        self.lookback = RUNS.lookback(ctx.settings)
         self.over_cap = RUNS_CAP  # total_count of the last window that came back at the cap
         self.unfiltered_total: int | None = None
 
@@ -74,6 +77,8 @@ class RunsSync:
             lower = _iso(self.cursor - self.lookback)
             self.windows = [w for w in self.windows if w[1] >= lower]
         details = {"windows": self.windows, "open_from": self.open_from, "floor": self.floor}
+        if self.jobs_policy is not None:
+            details["jobs_policy"] = self.jobs_policy
         if self.history is not None:
             details["history"] = self.history
         return self.cursor, details
@@ -82,8 +87,15 @@ class RunsSync:
         created = self.ctx.repository()["created_at"]
         requested = self.ctx.since or (created.replace(microsecond=0) if created else GITHUB_EPOCH)
         if self.floor is None:
+            self.jobs_policy = self.jobs.fingerprint()
             self.first_sync(requested)
             return
+        if self.jobs_policy != self.jobs.fingerprint():
+            # A deploy rule (or the option) changed: runs stored before it get their jobs now;
+            # the new fingerprint is saved only once they are all in, so a killed backfill resumes.
+            backfill_jobs(self.ctx, self.jobs)
+            self.jobs_policy = self.jobs.fingerprint()
+            self.ctx.commit(None, {}, state=self.state())
         if self.history is not None:  # a first sync was cut short while reading history
             self.read_history()
         if requested < _parse(self.floor):  # --since reaches further back than ever before

@@ -60,16 +60,8 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
     """Every data row of the raw layer, sorted, without the columns that record fetch times."""
     out = {}
     with duckdb.connect(str(db), read_only=True) as con:
-        for table, volatile in DATA_TABLES.items():
-            cols = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns where table_schema = 'raw' "
-                    "and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                if c not in volatile
-            ]
+        for table in DATA_TABLES:
+            cols = data_columns(con, table)
             # Servers differ only by port: compare URLs without it.
             select = ", ".join(
                 f"regexp_replace(\"{c}\"::varchar, '127\\.0\\.0\\.1:[0-9]+', 'BASE', 'g')"
@@ -77,6 +69,19 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
             )
             out[table] = sorted(con.execute(f"select {select} from raw.{table}").fetchall())
     return out
+
+
+def data_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of raw.`table` that `snapshot` compares (fetch times left out)."""
+    return [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+        if c not in DATA_TABLES[table]
+    ]
 
 
 def ids(db: Path, sql: str) -> set:

@@ -19,6 +19,10 @@ from simulator.server import SimulatorServer
 
 TOKEN = "ghp_SECRETtoken1234567890"
 DORA = Path(sys.executable).with_name("dora")
+DEPLOY_RULE = (
+    '[[deploy_rules]]\nworkflow = ".github/workflows/terraform-apply.yml"\n'
+    'environment = "production"\n'
+)
 # Strings a malicious repository could put in a commit message, an issue title, a description.
 POISON = '=HYPERLINK("http://evil")<script>alert(\'x\')</script>"; drop table deployments; --'
 
@@ -121,10 +125,13 @@ def run_pipeline(
         PREFECT_LOGGING_LEVEL="DEBUG",
         **extra_env,
     )
+    # the demo's deploy rule: its runs are the ones whose jobs are fetched
+    config = root / "dora.toml"
+    config.write_text(DEPLOY_RULE)
     results = {}
     results["ingest"] = run_dora(
         "ingest", "--repo", "acme/*", "--base-url", simulator.base_url, "--db", str(db),
-        cwd=root, env=env,
+        "--config", str(config), cwd=root, env=env,
     )  # fmt: skip
     assert results["ingest"].returncode == 0, results["ingest"].stderr[-3000:]
     poison_raw_strings(db)

@@ -35,9 +35,9 @@ from simulator.faults import FaultSpec
 
 BUILT_SCHEMAS = ("raw", "cfg", "ref", "int", "marts")
 # Each kind at 5-7% per request: about a third of all requests meet a fault.
-FAST_FAULTS = "5xx=0.07,403=0.06,429=0.06,reset=0.07,slow=0.06,primary=0.05,seed=3"
+FAST_FAULTS = "5xx=0.07,403=0.06,429=0.06,reset=0.07,slow=0.06,primary=0.05,graphql=0.4,seed=3"
 # `make soak`: higher rates, the demo organisation, the real CLI with its real backoff.
-SOAK_FAULTS = "5xx=0.10,403=0.08,429=0.08,reset=0.10,slow=0.08,primary=0.02,seed=5"
+SOAK_FAULTS = "5xx=0.10,403=0.08,429=0.08,reset=0.10,slow=0.08,primary=0.02,graphql=0.3,seed=5"
 MAX_RUNS = 3  # a stream that outlasted every retry is re-run, as the hourly schedule would
 
 
@@ -87,7 +87,9 @@ def convergence_figures(runs: int, built: Comparison, published: Comparison) -> 
 
 def assert_every_fault_met(count: FaultCount) -> None:
     assert all(count.by_kind.values()), count.by_kind
-    assert count.primary_403s >= count.by_kind["primary"] > 0, count
+    # A primary fault drawn for a free answer (a 304, /rate_limit) spends the budget without
+    # being refused itself, so refusals can be fewer than primary faults, never none.
+    assert count.by_kind["primary"] > 0 and count.primary_403s > 0, count
 
 
 def test_ingest_through_every_fault_converges_to_the_fault_free_database(tmp_path, figures):

@@ -18,7 +18,14 @@ DATA_TABLES = [
     "deployment_statuses", "environments", "commits", "pull_requests", "pull_request_commits",
     "issues", "workflow_files",
 ]  # fmt: skip
-FAST = Settings.model_validate({"github": {"seconds_between_requests": 0}})
+FAST = Settings.model_validate(
+    {
+        "github": {"seconds_between_requests": 0},
+        "deploy_rules": [  # as the pipeline fixture's config: its runs' jobs are fetched
+            {"workflow": ".github/workflows/terraform-apply.yml", "environment": "production"}
+        ],
+    }
+)
 
 
 def _counts(db) -> dict[str, int]:
