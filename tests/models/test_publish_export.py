@@ -26,6 +26,9 @@ SNAPSHOT_TABLES = {
     "workflow_runs_weekly",
     "snapshot_info",
     "repositories",
+    "releases",
+    "release_steps",
+    "orchestration_proposals",
 }
 
 
