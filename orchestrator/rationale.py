@@ -95,7 +95,8 @@ def _inputs(proposal: Proposal) -> list[str]:
             if name in mapping.matrix:
                 parts.append(f"{name} = each of {', '.join(mapping.matrix[name])}")
             else:
-                parts.append(f"{name} = {value}")
+                shown = str(value).lower() if isinstance(value, bool) else value
+                parts.append(f"{name} = {shown}")
         lines.append(f"  {job.job_id}: " + "; ".join(parts))
         lines += [
             f"  {job.job_id}: set the repository variable {v} (no value to map it from)"

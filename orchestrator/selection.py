@@ -57,7 +57,7 @@ def select(estate: Estate) -> Selection:
             original = _original(w, readable)
             if original is not None:
                 chosen.left_out.append((w.path, f"looks like a copy of {original.file_name}"))
-            elif estate.runs and not estate.runs[w.path]:
+            elif estate.runs and not estate.runs.get(w.path):
                 chosen.left_out.append((w.path, "manual-only, but never run in the ingested history"))  # fmt: skip
             elif role == "rollback":
                 chosen.rollback = chosen.rollback or w
