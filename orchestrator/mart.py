@@ -28,7 +28,7 @@ _JOB = pa.struct(
     ]
 )
 _BLOCK = pa.struct([("workflow_path", pa.string()), ("on_block", pa.string())])
-_SCHEMA = pa.schema(
+SCHEMA = pa.schema(
     [
         ("repo", pa.string()),
         ("file_name", pa.string()),
@@ -45,8 +45,8 @@ _SCHEMA = pa.schema(
 
 def build(con: duckdb.DuckDBPyConnection) -> None:
     """Propose for every repository with workflow files; store one row each."""
-    rows = [_row(_propose(con, repo)) for repo in repos(con)]
-    table = pa.Table.from_pylist(rows, schema=_SCHEMA)
+    rows = [proposal_row(_propose(con, repo)) for repo in repos(con)]
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
     con.register("_orchestration_rows", table)
     try:
         con.execute(f"create or replace table {TABLE} as select * from _orchestration_rows")
@@ -62,7 +62,7 @@ def _propose(con: duckdb.DuckDBPyConnection, repo: str) -> Proposal:
         return Proposal(repo, reason=f"could not propose: {line}")
 
 
-def _row(proposal: Proposal) -> dict:
+def proposal_row(proposal: Proposal) -> dict:
     return {
         "repo": proposal.repo,
         "file_name": proposal.file_name,
