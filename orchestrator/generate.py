@@ -90,6 +90,14 @@ def _job(job: Job) -> dict[str, Any]:
             "steps": [{"name": "Record the approval",
                        "run": 'echo "Production release of ${GITHUB_SHA} approved"'}],
         })  # fmt: skip
+    elif job.workflow is None and job.kind == "validation":
+        body.update({
+            "runs-on": "ubuntu-latest",
+            "timeout-minutes": 5,
+            "steps": [{"name": "PLACEHOLDER: no post-deploy validation workflow in this repository",
+                       "run": 'echo "::warning::Nothing checked the release: add smoke tests '
+                              'here, or a validation workflow to call."'}],
+        })  # fmt: skip
     elif job.workflow is None:  # the rollback placeholder
         body.update({
             "runs-on": "ubuntu-latest",
@@ -110,7 +118,7 @@ def _label(job: Job) -> str:
     if job.kind == "gate":
         return "Approve production release"
     if job.workflow is None:
-        return "Rollback (PLACEHOLDER)"
+        return f"{'Rollback' if job.kind == 'rollback' else 'Post-deploy validation'} (PLACEHOLDER)"
     prefix = {"quality": "Quality gate", "rollback": "Rollback"}.get(job.kind)
     name = _one_line(job.workflow.name).replace("${{", "$ {{")
     return f"{prefix}: {name}" if prefix else name

@@ -97,6 +97,13 @@ def _jobs(chosen: Selection, order: Order, gate: Environment) -> list[Job]:
             f"{GATE_JOB}: production waits for approval"
         ]
         stages.append(job)
+    if not any(j.kind == "validation" for j in stages):
+        needed = {n for j in stages for n in j.needs}
+        sinks = sorted(j.job_id for j in stages if j.job_id not in needed)
+        stage = max(j.stage for j in stages) + 1
+        placeholder = Job(job_id("post-deploy-validation", taken), "validation", stage, needs=sinks)
+        placeholder.evidence = [f"{sink}: role (validation after every deployment)" for sink in sinks]  # fmt: skip
+        stages.append(placeholder)
     last = max(j.stage for j in stages) + 1
     rollback = Job(
         ROLLBACK_JOB, "rollback", last, chosen.rollback, needs=[j.job_id for j in stages]

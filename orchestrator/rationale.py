@@ -112,13 +112,20 @@ def _inputs(proposal: Proposal) -> list[str]:
 
 
 def _rollback(proposal: Proposal) -> list[str]:
+    lines = [
+        f"Validation: {j.job_id} is a PLACEHOLDER (no validation workflow found): add smoke "
+        "tests there."
+        for j in proposal.jobs
+        if j.kind == "validation" and j.workflow is None
+    ]
     job = proposal.jobs[-1]
     if job.workflow is None:
         return [
+            *lines,
             "Rollback: PLACEHOLDER job (no rollback workflow found): it fails loudly after a "
-            "failed stage; replace it with a call to your rollback."
+            "failed stage; replace it with a call to your rollback.",
         ]
-    return [f"Rollback: calls {job.workflow.file_name} when a stage fails."]
+    return [*lines, f"Rollback: calls {job.workflow.file_name} when a stage fails."]
 
 
 def _left_out(chosen: Selection) -> list[str]:

@@ -1,6 +1,8 @@
 """Which workflows the proposal calls, in which part, and why the others stay out.
 
 - quality gates: workflows that already run on push and deploy nothing (called side by side);
+  one that calls deploying workflows is an orchestrator already: it keeps running by itself,
+  and the proposal covers what it leaves to people;
 - deployment stages: the manual-only workflows (marts.workflow_dependencies) that deploy, plus
   those a stage starts through `on: workflow_run` (a called workflow no longer starts them);
 - validation: validation workflows that can be called or dispatched, after the deployments;
@@ -51,6 +53,10 @@ def select(estate: Estate) -> Selection:
         else:
             readable.append(w)
             chosen.roles[w.path] = role_of(w)
+    callers: dict[str, set[str]] = {}
+    for w in readable:
+        for _, path in w.local_calls:
+            callers.setdefault(path, set()).add(w.file_name)
     for w in readable:
         role = chosen.roles[w.path]
         if w.path in estate.manual_only:
@@ -67,16 +73,36 @@ def select(estate: Estate) -> Selection:
                 chosen.left_out.append((w.path, "manual-only, but deploys nothing (no deployment role or environment)"))  # fmt: skip
         elif role == "rollback" and (w.is_callable or w.is_dispatchable):
             chosen.rollback = chosen.rollback or w
+        elif started := sorted(set(w.triggers) & SELF_STARTING - {"push"}) if role == "validation" else []:  # fmt: skip
+            chosen.automatic.append((w.path, ", ".join(started)))  # validates by itself
+        elif role == "validation" and (w.is_callable or w.is_dispatchable):
+            chosen.stages.append(w)  # calling a validation once more costs nothing
+        elif set(w.triggers) & SELF_STARTING and (
+            orchestrated := _deploying_calls(w, readable, chosen.roles)
+        ):
+            events = ", ".join(sorted(set(w.triggers) & SELF_STARTING))
+            chosen.automatic.append((w.path, f"{events}; already calls {', '.join(orchestrated)}"))
         elif "push" in w.triggers and not deploys(w, role) and role not in ("validation", "rollback"):  # fmt: skip
             chosen.quality.append(w)
+        elif callers.get(w.path):
+            chosen.automatic.append((w.path, f"called by {', '.join(sorted(callers[w.path]))}"))
         elif set(w.triggers) & SELF_STARTING:
             events = ", ".join(sorted(set(w.triggers) & SELF_STARTING))
             chosen.automatic.append((w.path, events))
-        elif role == "validation" and (w.is_callable or w.is_dispatchable):
-            chosen.stages.append(w)
     _follow_workflow_run(chosen, readable)
     _existing_chains(chosen, readable)
     return chosen
+
+
+def _deploying_calls(
+    w: WorkflowFile, workflows: list[WorkflowFile], roles: dict[str, str | None]
+) -> list[str]:
+    """File names of the deploying or validating workflows `w` calls: an orchestrator already."""
+    by_path = {o.path: o for o in workflows}
+    called = [by_path[path] for _, path in w.local_calls if path in by_path]
+    return sorted(
+        {c.file_name for c in called if deploys(c, roles[c.path]) or roles[c.path] == "validation"}
+    )
 
 
 def _original(w: WorkflowFile, workflows: list[WorkflowFile]) -> WorkflowFile | None:

@@ -241,7 +241,7 @@ def test_rollback_calls_the_estates_rollback_or_is_a_marked_placeholder(tmp_path
     the_estate = estate(files)
     proposal = propose(the_estate)
     job = yaml.safe_load(proposal.workflow_yaml)["jobs"]["rollback"]
-    assert job["if"] == "failure()" and job["needs"] == "app"
+    assert job["if"] == "failure()" and job["needs"] == ["app", "post-deploy-validation"]
     if with_rollback:
         assert job["uses"] == "./.github/workflows/rollback.yml"
         assert job["with"] == {"environment": "production"}
@@ -256,3 +256,27 @@ def test_an_estate_without_manual_deployments_gets_a_reason_not_a_file():
     assert (
         proposal.reason == "nothing to orchestrate: no manual-only workflow here deploys anything"
     )
+
+
+def test_an_orchestrator_already_there_keeps_running_and_is_not_a_quality_gate():
+    files = {
+        **STACK,
+        "canary.yml": "name: Canary\non:\n  workflow_call:\njobs:\n  go:\n    runs-on: ubuntu-latest\n    environment: production\n    steps:\n      - run: ./canary.sh\n",
+        "pipeline.yml": "name: Pipeline\non:\n  push:\n    branches: [main]\njobs:\n  canary:\n    uses: ./.github/workflows/canary.yml\n",
+    }  # fmt: skip
+    proposal = propose(estate(files))
+    assert not any(j.kind == "quality" for j in proposal.jobs)
+    assert ".github/workflows/pipeline.yml: runs by itself (push; already calls canary.yml)" in "\n".join(proposal.rationale)  # fmt: skip
+    assert sorted(levels(proposal)) == sorted(STACK)
+
+
+def test_without_a_validation_workflow_a_marked_placeholder_validates(tmp_path):
+    the_estate = estate(STACK)
+    proposal = propose(the_estate)
+    jobs = yaml.safe_load(proposal.workflow_yaml)["jobs"]
+    validation = jobs["post-deploy-validation"]
+    assert validation["name"] == "Post-deploy validation (PLACEHOLDER)"
+    assert validation["needs"] == "app" and "::warning::" in validation["steps"][0]["run"]
+    assert "post-deploy-validation" in jobs["rollback"]["needs"]
+    assert any(line.startswith("Validation: post-deploy-validation is a PLACEHOLDER") for line in proposal.rationale)  # fmt: skip
+    assert_lints(tmp_path, the_estate, proposal)
