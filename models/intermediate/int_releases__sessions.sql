@@ -64,7 +64,6 @@ final as (
         min(event_at) filter (where kind = 'production') as released_at,
         max(event_at) as ended_at,
         count(*) filter (where kind = 'production') as production_deployments,
-        count(*) filter (where kind = 'run') as manual_runs,
         coalesce(
             list(run_id) filter (where kind = 'production' and run_id is not null),
             []::bigint[]

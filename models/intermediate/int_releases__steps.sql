@@ -1,4 +1,6 @@
--- Each manual run inside a production release session, in the order people started them.
+-- Each manual run of a production release, in the order people started them: the runs of its
+-- session (int_releases__sessions) except those that only deployed to other environments (a
+-- development or staging deploy is not a step of the production release).
 create or replace table int.int_releases__steps as
 
 with
@@ -22,7 +24,7 @@ deployed as (
     group by all
 ),
 
-final as (
+in_session as (
     select
         releases.repo,
         releases.release_id,
@@ -30,10 +32,6 @@ final as (
         manual_runs.workflow_path,
         manual_runs.workflow_name,
         manual_runs.created_at as dispatched_at,
-        row_number() over (
-            partition by releases.repo, releases.release_id
-            order by manual_runs.created_at, manual_runs.run_id
-        ) as step,
         list_contains(releases.production_run_ids, manual_runs.run_id) as deploys_production,
         coalesce(deployed.environments, []::varchar[]) as environments,
     from releases
@@ -43,6 +41,21 @@ final as (
     left join deployed
         on deployed.repo = manual_runs.repo
         and deployed.run_id = manual_runs.run_id
+),
+
+final as (
+    select
+        repo,
+        release_id,
+        row_number() over (partition by repo, release_id order by dispatched_at, run_id) as step,
+        run_id,
+        workflow_path,
+        workflow_name,
+        dispatched_at,
+        deploys_production,
+        environments,
+    from in_session
+    where len(environments) = 0 or list_contains(environments, 'production')
 )
 
 select * from final

@@ -1,6 +1,5 @@
--- Each manual run of a production release, and whether the proposed orchestrator would run it
--- instead of a person: its workflow is called by the proposal and the run deployed to production
--- or to no environment at all (a development or staging deploy stays as it is).
+-- Each manual run of a production release (int_releases__steps), and whether the proposed
+-- orchestrator would run it instead of a person: its workflow is one the proposal calls.
 create or replace table marts.release_steps as
 
 with
@@ -29,9 +28,7 @@ final as (
         steps.deploys_production,
         steps.environments,
         coalesce(
-            list_contains(proposals.called_workflows, steps.workflow_path)
-                and (len(steps.environments) = 0 or list_contains(steps.environments, 'production')),
-            false
+            list_contains(proposals.called_workflows, steps.workflow_path), false
         ) as replaced_by_proposal,
     from steps
     left join proposals

@@ -1,6 +1,7 @@
--- One row per production release (see int_releases__sessions): how many runs people started by
--- hand, and how many manual steps would remain with the proposed orchestrator (the runs it does
--- not replace, plus its approvals, for a release where it replaces any).
+-- One row per production release (see int_releases__sessions): how many of its steps people
+-- started by hand (release_steps), and how many manual steps would remain with the proposed
+-- orchestrator (the runs it does not replace, plus its approvals, for a release where it
+-- replaces any).
 create or replace table marts.releases as
 
 with
@@ -9,10 +10,11 @@ releases as (
     select * from int.int_releases__sessions
 ),
 
-replaced as (
+steps as (
     select
         repo,
         release_id,
+        count(*) as manual_runs,
         count(*) filter (where replaced_by_proposal) as manual_runs_replaced,
     from marts.release_steps
     group by all
@@ -34,15 +36,15 @@ final as (
         releases.released_at,
         releases.ended_at,
         releases.production_deployments,
-        releases.manual_runs,
-        coalesce(replaced.manual_runs_replaced, 0) as manual_runs_replaced,
+        coalesce(steps.manual_runs, 0) as manual_runs,
+        coalesce(steps.manual_runs_replaced, 0) as manual_runs_replaced,
         case
-            when coalesce(replaced.manual_runs_replaced, 0) > 0
-                then releases.manual_runs - replaced.manual_runs_replaced + proposals.approval_gates
-            else releases.manual_runs
+            when coalesce(steps.manual_runs_replaced, 0) > 0
+                then steps.manual_runs - steps.manual_runs_replaced + proposals.approval_gates
+            else coalesce(steps.manual_runs, 0)
         end as manual_steps_with_proposal,
     from releases
-    left join replaced
+    left join steps
         using (repo, release_id)
     left join proposals
         using (repo)

@@ -60,18 +60,40 @@ def test_sessions_releases_and_the_steps_the_proposal_replaces(scenario):
         "select release_id, manual_runs, manual_runs_replaced, manual_steps_with_proposal "
         "from marts.releases order by release_id"
     )
-    # the proposal calls infra.yml and app.yml; its only approval is its gate (no environment
-    # has required reviewers), so release 11 goes from 3 manual steps to 3 - 2 + 1
+    # the staging deploy is no step of the production release; the proposal calls infra.yml and
+    # app.yml and its only approval is its gate (no environment has required reviewers), so
+    # release 11 goes from 2 manual steps to 2 - 2 + 1
     assert releases == [
-        {"release_id": 11, "manual_runs": 3, "manual_runs_replaced": 2, "manual_steps_with_proposal": 2},  # fmt: skip
-        {"release_id": 12, "manual_runs": 0, "manual_runs_replaced": 0, "manual_steps_with_proposal": 0},  # fmt: skip
+        {
+            "release_id": 11,
+            "manual_runs": 2,
+            "manual_runs_replaced": 2,
+            "manual_steps_with_proposal": 1,
+        },  # fmt: skip
+        {
+            "release_id": 12,
+            "manual_runs": 0,
+            "manual_runs_replaced": 0,
+            "manual_steps_with_proposal": 0,
+        },  # fmt: skip
     ]
     steps = scenario.records(
         "select step, run_id, deploys_production, environments, replaced_by_proposal "
         "from marts.release_steps order by step"
     )
     assert steps == [
-        {"step": 1, "run_id": 1, "deploys_production": False, "environments": [], "replaced_by_proposal": True},  # fmt: skip
-        {"step": 2, "run_id": 3, "deploys_production": False, "environments": ["staging"], "replaced_by_proposal": False},  # fmt: skip
-        {"step": 3, "run_id": 2, "deploys_production": True, "environments": ["production"], "replaced_by_proposal": True},  # fmt: skip
+        {
+            "step": 1,
+            "run_id": 1,
+            "deploys_production": False,
+            "environments": [],
+            "replaced_by_proposal": True,
+        },  # fmt: skip
+        {
+            "step": 2,
+            "run_id": 2,
+            "deploys_production": True,
+            "environments": ["production"],
+            "replaced_by_proposal": True,
+        },  # fmt: skip
     ]
