@@ -2,13 +2,14 @@
 
 Each pair of stage workflows is decided by the first source that speaks about it: (1) an
 explicit dependency in the YAML (a `workflow_run` trigger, or a workflow that already calls both
-in a `needs:` chain), (2) the order people dispatched them in the production releases where both
-ran (at least `MIN_RELEASES` such releases, one order in at least `MIN_SHARE` of them); for two
-workflows never run in one release, the order people ran workflows of their two roles in (the
-team that puts service accounts before one database puts them before the other), (3) the
-usual order of their roles. Edges go in by that priority (direct history before history by
-role, stronger first); one that would close a cycle is dropped and reported. Stages are the longest-path levels of what remains,
-and a job `needs:` only its direct predecessors (the transitive reduction).
+in a `needs:` chain); (2) the order people dispatched them in the production releases where both
+ran, when one order holds in at least `MIN_SHARE` of them (one release that nothing contradicts
+is enough: a habit shows once); for two workflows never run in one release, the order people ran
+workflows of their two roles in (a team that puts service accounts before one database puts
+them before the other); (3) the usual order of their roles. Edges go in by that priority
+(direct history before history by role, stronger first); one that would close a cycle is
+dropped and reported. Stages are the longest-path levels of what remains, and a job `needs:`
+only its direct predecessors (the transitive reduction).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from itertools import combinations
 
 from orchestrator.estate import Step
 
-MIN_RELEASES = 2
+MIN_RELEASES = 1
 MIN_SHARE = 0.75
 SOURCES = ("yaml", "history", "role")
 

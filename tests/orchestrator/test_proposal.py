@@ -99,10 +99,17 @@ def test_run_history_beats_the_roles():
     assert any("used in 3 of 3 releases" in line for line in proposal.rationale)
 
 
-def test_one_release_is_not_enough_history():
-    used = ["deploy-service-accounts.yml", "postgres-deployment.yml"]
-    order = levels(propose(estate(STACK, releases=[used])))
+def test_history_that_contradicts_itself_leaves_the_pair_to_the_roles():
+    one_way = ["deploy-service-accounts.yml", "postgres-deployment.yml"]
+    proposal = propose(estate(STACK, releases=[one_way, one_way[::-1]]))
+    order = levels(proposal)
     assert order["postgres-deployment.yml"] < order["deploy-service-accounts.yml"]
+    assert evidence(proposal, "deploy-service-accounts") == [
+        "postgres-deployment: role (database before secrets (history unclear: 1 vs 1 releases))"
+    ]
+    # one release that nothing contradicts is history enough
+    order = levels(propose(estate(STACK, releases=[one_way])))
+    assert order["deploy-service-accounts.yml"] < order["postgres-deployment.yml"]
 
 
 def test_explicit_yaml_beats_run_history(tmp_path):
