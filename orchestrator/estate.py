@@ -59,10 +59,6 @@ class Estate:
     def workflow(self, path: str) -> WorkflowFile | None:
         return next((w for w in self.workflows if w.path == path), None)
 
-    def manual_runs(self) -> Counter[str]:
-        """Manual runs per workflow over all releases."""
-        return Counter(step.workflow_path for release in self.releases for step in release)
-
 
 def repos(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Repositories with at least one workflow file."""

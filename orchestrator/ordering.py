@@ -22,7 +22,6 @@ from orchestrator.estate import Step
 
 MIN_RELEASES = 1
 MIN_SHARE = 0.75
-SOURCES = ("yaml", "history", "role")
 
 
 @dataclass(frozen=True)
