@@ -107,3 +107,41 @@ def dependency_dot(health: pd.DataFrame, dependencies: pd.DataFrame) -> str:
     lines.extend(edge_lines)
     lines.append("}")
     return "\n".join(lines)
+
+
+KIND_COLOURS = {
+    "quality": UNKNOWN_COLOUR,
+    "gate": '"#F7DDA4", color="#E69F00"',
+    "deploy": ENVIRONMENT_COLOUR,
+    "validation": '"#B8E3D6", color="#009E73"',
+    "rollback": '"#F4BFA6", color="#D55E00"',
+}
+
+
+def proposal_dot(jobs: list[dict]) -> str:
+    """The proposed orchestrator: one box per job, stages left to right, `needs:` as edges."""
+    lines = [
+        "digraph proposal {",
+        '  graph [rankdir=LR, fontname="Helvetica", fontsize=11, nodesep=0.25, ranksep=0.5];',
+        '  node [fontname="Helvetica", fontsize=11, style="filled,rounded", shape=box];',
+        '  edge [color="#555555"];',
+    ]
+    by_stage: dict[int, list[str]] = {}
+    for job in jobs:
+        path = job.get("workflow_path")
+        label = job["job_id"] if not isinstance(path, str) else path.rsplit("/", 1)[-1]
+        caption = {"gate": "approval", "rollback": "if: failure()"}.get(job["kind"], job["kind"])
+        text = "\\n".join(quote(part)[1:-1] for part in (label, caption))
+        shape = ", shape=diamond" if job["kind"] == "gate" else ""
+        colour = KIND_COLOURS.get(job["kind"], UNKNOWN_COLOUR)
+        lines.append(f'  {quote(job["job_id"])} [label="{text}", fillcolor={colour}{shape}];')
+        by_stage.setdefault(int(job["stage"]), []).append(quote(job["job_id"]))
+    for members in by_stage.values():
+        lines.append(f"  {{ rank=same; {' '.join(members)} }}")
+    for job in jobs:
+        needs = job.get("needs")
+        for need in [] if needs is None else list(needs):
+            style = " [style=dashed]" if job["kind"] == "rollback" else ""
+            lines.append(f"  {quote(need)} -> {quote(job['job_id'])}{style};")
+    lines.append("}")
+    return "\n".join(lines)

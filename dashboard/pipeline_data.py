@@ -168,3 +168,36 @@ def coverage(scope: Scope) -> pd.DataFrame:
         """,
         **_scoped(scope),
     )
+
+
+def orchestration(scope: Scope) -> pd.DataFrame:
+    """Per repo with a proposal: production releases of the period, the median manual triggers
+    per release today and with the proposed orchestrator, and its approvals."""
+    return query(
+        """
+        select
+            p.repo,
+            count(r.release_id) as releases,
+            quantile_cont(r.manual_runs, 0.5) as manual_runs_p50,
+            quantile_cont(r.manual_steps_with_proposal, 0.5) as with_proposal_p50,
+            any_value(p.approval_gates) as approval_gates,
+            any_value(p.file_name) as file_name,
+            any_value(p.reason) as reason,
+        from orchestration_proposals p
+        left join releases r
+            on r.repo = p.repo and r.released_at >= $start and r.released_at < $end
+        where ($repo::varchar is null or p.repo = $repo)
+        group by p.repo
+        order by p.repo
+        """,
+        **_scoped(scope),
+    )
+
+
+def proposal(repo: str) -> pd.DataFrame:
+    """The stored proposal of one repo: file, reason, rationale and its jobs."""
+    return query(
+        "select file_name, workflow_yaml, reason, rationale, jobs, called_workflows "
+        f"from orchestration_proposals where {IN_REPO}",
+        repo=repo,
+    )

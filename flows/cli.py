@@ -456,6 +456,43 @@ def export_command(
     typer.echo(f"wrote {len(written)} files to {out}")
 
 
+@app.command("propose-pipeline")
+def propose_pipeline_command(
+    repo: Annotated[str, typer.Option("--repo", help="OWNER/NAME of an ingested repository.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="File to write (default: proposals/OWNER/NAME/.github/workflows/ beside --db).",
+        ),
+    ] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Write the proposed release orchestrator workflow of a repository and print its rationale."""
+    from orchestrator.output import (
+        ProposalError,
+        check_repo,
+        default_out,
+        read_proposal,
+        write_proposal,
+    )
+    from reports.snapshot import SnapshotMissingError
+
+    try:
+        proposal = read_proposal(db, check_repo(repo))
+    except (ProposalError, SnapshotMissingError) as exc:
+        raise fail(str(exc), code=2 if "not OWNER/NAME" in str(exc) else 1) from None
+    if proposal.workflow_yaml is None:
+        raise fail(f"no proposal for {proposal.repo}: {proposal.reason}")
+    target = out or default_out(db, proposal)
+    try:
+        write_proposal(proposal.workflow_yaml, target)
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
+    typer.echo(proposal.rationale)
+    typer.echo(f"\nwrote {target} (in the repository: .github/workflows/{proposal.file_name})")
+
+
 @app.command("demo")
 def demo_command(
     no_serve: Annotated[

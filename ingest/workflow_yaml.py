@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 
 
-def parse_workflow(text: str) -> tuple[dict[str, Any] | None, str | None]:
-    """Parse one workflow file; returns (definition, None) or (None, parse_error)."""
+def load_workflow(text: str) -> tuple[dict[Any, Any] | None, str | None]:
+    """The workflow document as PyYAML reads it, or (None, the one-line reason it is not one)."""
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -22,18 +22,35 @@ def parse_workflow(text: str) -> tuple[dict[str, Any] | None, str | None]:
         return None, "YAML error: nested too deeply"
     if not isinstance(doc, dict):
         return None, "not a workflow: the top level is not a mapping"
-    # YAML 1.1 reads the key `on` as boolean True.
-    triggers = doc.get("on", doc.get(True))
-    jobs = doc.get("jobs")
-    if jobs is not None and not isinstance(jobs, dict):
+    if doc.get("jobs") is not None and not isinstance(doc.get("jobs"), dict):
         return None, "not a workflow: `jobs` is not a mapping"
+    return doc, None
+
+
+def trigger_block(doc: dict[Any, Any]) -> Any:
+    """The `on:` value: YAML 1.1 reads the key `on` as boolean True."""
+    return doc.get("on", doc.get(True))
+
+
+def parse_workflow(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse one workflow file; returns (definition, None) or (None, parse_error)."""
+    doc, error = load_workflow(text)
+    if doc is None:
+        return None, error
+    return definition_of(doc), None
+
+
+def definition_of(doc: dict[Any, Any]) -> dict[str, Any]:
+    """The normalised definition of a loaded workflow document."""
+    triggers = trigger_block(doc)
+    jobs = doc.get("jobs")
     name = doc.get("name")
     return {
         "name": str(name) if name is not None else None,
         "on": _events(triggers),
         "workflow_run": _workflow_run_names(triggers),
         "jobs": [_job(str(job_id), job) for job_id, job in (jobs or {}).items()],
-    }, None
+    }
 
 
 def _events(triggers: Any) -> list[str]:

@@ -2,8 +2,9 @@
 
 Each model is one `.sql` file holding one `create or replace` statement, named after the table it
 makes (`models/intermediate/int_x.sql` -> `int.int_x`). Dependencies are read from the
-`schema.table` names a file mentions, so no ordering prefixes are needed. One model is computed in
-Python (`commit_ranges`): an ancestry walk that SQL can only do with one iteration per commit.
+`schema.table` names a file mentions, so no ordering prefixes are needed. Two models are computed
+in Python: `commit_ranges`, an ancestry walk that SQL can only do with one iteration per commit,
+and `orchestrator.mart`, the proposed orchestrator workflow of each repository.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import duckdb
 
 from models import commit_ranges
 from models.levels import define_level_macro
+from orchestrator import mart as orchestration
 
 MODELS_DIR = Path(__file__).parent
 LAYERS = {"staging": "stg", "intermediate": "int", "marts": "marts"}
@@ -80,6 +82,9 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
             set(commit_ranges.DEPENDS_ON),
             builder=commit_ranges.build,
         )
+    )
+    models.append(
+        Model(orchestration.TABLE, set(orchestration.DEPENDS_ON), builder=orchestration.build)
     )
     return models
 

@@ -87,6 +87,7 @@ class WeeklyFigures:
     manual_deployments: list[dict[str, Any]]
     data_quality: dict[str, Any] = field(default_factory=dict)
     other_environments: dict[str, int] = field(default_factory=dict)
+    orchestration: dict[str, Any] | None = None
 
     @property
     def week_end(self) -> date:
@@ -141,7 +142,35 @@ def gather_week(db: Path, week_start: date, environments: list[str] | None = Non
             manual_deployments=_manual_deployments(con, week_start, shown),
             other_environments=_other_environments(con, week_start, shown),
             data_quality=_data_quality(con, week_start, "data_quality" in tables),
+            orchestration=_orchestration(con, week_start)
+            if {"orchestration_proposals", "releases"} <= tables
+            else None,
         )
+
+
+def _orchestration(con: duckdb.DuckDBPyConnection, week_start: date) -> dict[str, Any] | None:
+    """The proposed orchestrator that saves the most manual steps per production release over
+    the four weeks up to this one (medians of the `releases` mart), if any repo has one."""
+    first = week_start - timedelta(days=7 * (TREND_WEEKS - 1))
+    rows = _rows(
+        con,
+        """
+        select
+            p.repo,
+            count(*) as releases,
+            quantile_cont(r.manual_runs, 0.5) as manual_runs_p50,
+            quantile_cont(r.manual_steps_with_proposal, 0.5) as with_proposal_p50,
+            manual_runs_p50 - with_proposal_p50 as removed,
+        from orchestration_proposals p
+        inner join releases r using (repo)
+        where p.workflow_yaml is not null and r.released_at >= ? and r.released_at < ?
+        group by p.repo
+        order by removed desc, releases desc, p.repo
+        limit 1
+        """,
+        [first, week_start + timedelta(days=7)],
+    )
+    return rows[0] if rows else None
 
 
 def _snapshot_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -56,6 +56,21 @@ def _others_line(figures: WeeklyFigures) -> str:
     )
 
 
+def orchestration_line(figures: WeeklyFigures) -> str | None:
+    """The one mention of the proposed orchestrator: how many manual steps per release it removes."""
+    found = figures.orchestration
+    if not found:
+        return None
+    removed = found["removed"]
+    return (
+        f"Proposed orchestration: the release workflow `dora propose-pipeline --repo "
+        f"{found['repo']}` writes would remove {removed:g} manual "
+        f"step{'' if removed == 1 else 's'} per production release "
+        f"({found['manual_runs_p50']:g} today, {found['with_proposal_p50']:g} with it, approvals "
+        f"included; median of its {found['releases']} releases in the last four weeks)."
+    )
+
+
 def _data_quality_line(figures: WeeklyFigures) -> str:
     quality = figures.data_quality
     left_out = {k: v for k, v in quality.get("left_out", {}).items() if v}
@@ -163,6 +178,8 @@ def render_text(figures: WeeklyFigures, dashboard_url: str) -> str:
         )
     if not figures.manual_deployments:
         out.append("  None this week.")
+    if orchestration_line(figures):
+        out += ["", orchestration_line(figures)]
     out += ["", f"Open the dashboard: {dashboard_url}", ""]
     return "\n".join(out)
 
@@ -345,6 +362,8 @@ def render_html(figures: WeeklyFigures, dashboard_url: str, chart_src: str | Non
             else _none("None this week."),
         )
     )
+    if orchestration_line(figures):
+        sections.append(f'<p style="margin:16px 0 0 0" id="orchestration">{_e(orchestration_line(figures))}</p>')  # fmt: skip
     sections.append(
         f'<p style="margin:24px 0 0 0">{_link(dashboard_url, "Open the dashboard")} for every deployment and change behind these numbers.</p>'
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from simulator import release_habits
 from simulator.people import Engineer
 from simulator.records import Deployment, PullRequest, WorkflowRun
 from simulator.sim import PullState, RepoSim, seconds
@@ -31,6 +32,7 @@ _PLATFORM_MANUAL = (  # path, chance per weekday, jobs
     ("deploy-service-accounts.yml", 0.03, ("apply",)),
     ("terraform 2.yml", 0.02, ("plan",)),
 )
+_MANUAL_JOBS = {W + path: jobs for path, _, jobs in _PLATFORM_MANUAL}
 
 
 # --- shared pieces ---
@@ -138,6 +140,7 @@ def _weekday_moment(sim: RepoSim, engineer: Engineer, day: datetime) -> datetime
 def _platform_day(sim: RepoSim, day: datetime) -> None:
     rng, world = sim.rng, sim.world
     owner = sim.team[0]
+    dispatches, production_at = [], []  # scheduled by release_habits, which may order them
     if sim.rates["misc"]:
         for path, hour, weekday, jobs in _PLATFORM_SCHEDULED:
             if weekday is None or day.weekday() == weekday:
@@ -149,7 +152,7 @@ def _platform_day(sim: RepoSim, day: datetime) -> None:
                 engineer = sim.engineer()
                 at = _weekday_moment(sim, engineer, day)
                 if at:
-                    sim.schedule(at, "misc_run", W + path, "workflow_dispatch", jobs, engineer)
+                    dispatches.append((at, W + path, jobs, engineer))
         if rng.random() < 0.1:
             engineer = sim.engineer()
             sim.schedule(engineer.next_working(day, rng), "misc_run", W + "claude.yml",
@@ -176,6 +179,9 @@ def _platform_day(sim: RepoSim, day: datetime) -> None:
                 at = _weekday_moment(sim, engineer, day)
                 if at:
                     sim.schedule(at, "manual_deploy", service, environment, "promote", engineer)
+                    if environment == "production":
+                        production_at.append(at)
+    release_habits.schedule_dispatches(sim, dispatches, production_at, _MANUAL_JOBS)
 
 
 def _web_day(sim: RepoSim, day: datetime) -> None:

@@ -31,6 +31,7 @@ from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 
 from simulator.records import Commit, Organisation, Repository
+from simulator.release_habits import intended_order
 
 ROLLBACK = re.compile(r"(?i)\brollback\b")
 REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
@@ -336,6 +337,10 @@ def compute_truth(org: Organisation, world, adopted_at: datetime) -> dict:
             "scale": org.scale,
         },  # fmt: skip
         "pipeline_adopted_at": iso(adopted_at),
+        # the order acme/platform's team meant to release in by hand (simulator.release_habits)
+        "release_order": {
+            sim.repo.full_name: intended_order() for sim in world.sims if sim.kind == "platform"
+        },
         "deployments": deployments,
         "changes": changes,
         "incidents": incidents,

@@ -118,9 +118,13 @@ nodes as (
         null as target,
         array_to_string(files.triggers, ',') as triggers,
         -- only people start it: dispatch events only, and no workflow calls or triggers it
-        len(files.triggers) > 0
+        -- (`workflow_call` in `on:` starts nothing by itself: only a caller does, checked here)
+        len(list_filter(
+            files.triggers, lambda t: t in ('workflow_dispatch', 'repository_dispatch')
+        )) > 0
             and len(list_filter(
-                files.triggers, lambda t: t not in ('workflow_dispatch', 'repository_dispatch')
+                files.triggers,
+                lambda t: t not in ('workflow_dispatch', 'repository_dispatch', 'workflow_call')
             )) = 0
             and started.workflow_path is null as is_manual_only,
     from files

@@ -21,6 +21,7 @@ renamed as (
             []
         ) as jobs,
         parse_error,
+        content,
     from source
 )
 

@@ -13,6 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+
+from orchestrator.estate import Environment, Estate
+from orchestrator.mart import SCHEMA as PROPOSAL_SCHEMA
+from orchestrator.mart import proposal_row
+from orchestrator.propose import propose
+from orchestrator.workflow_file import read_workflow
 
 END = date(2026, 11, 20)
 ENVIRONMENTS = ("development", "staging", "production")
@@ -330,11 +337,43 @@ def _write(path: Path, repos: list[str], deployments: list[dict], changes: list[
             [str(LEVELS_CSV)],
         )
         con.execute(DERIVED_SQL)
+        _orchestration(con, repos)
         con.execute(
             "create table snapshot_info as select now()::timestamp as built_at, ?::timestamp as as_of, 90 as window_days, '2023' as edition, ?::timestamp as last_synced_at",
             [datetime.combine(END, datetime.min.time()), datetime(2026, 11, 20, 6, 0)],
         )
     return path
+
+
+RELEASE_YAML = (
+    "name: Release (manual)\non:\n  workflow_dispatch:\njobs:\n  ship:\n    runs-on: ubuntu-latest\n"
+    "    environment: production\n    steps:\n      - run: ./ship.sh\n"
+)
+# acme/web's production releases: manual triggers today and with the proposal (medians 4 and 1)
+WEB_RELEASES = [(datetime(2026, 11, 2, 10), 3, 1), (datetime(2026, 11, 5, 11), 4, 1),
+                (datetime(2026, 11, 9, 15), 6, 2)]  # fmt: skip
+
+
+def _orchestration(con: duckdb.DuckDBPyConnection, repos: list[str]) -> None:
+    """orchestration_proposals made by the real proposal code, and acme/web's releases."""
+    rows = []
+    for repo in repos:
+        workflows = [read_workflow(".github/workflows/release.yml", RELEASE_YAML)]
+        environments = [Environment("production", required_reviewers=True, production=True)]
+        estate = Estate(repo, workflows, {workflows[0].path}, environments)
+        rows.append(proposal_row(propose(estate)))
+    con.register("proposals", pa.Table.from_pylist(rows, schema=PROPOSAL_SCHEMA))
+    con.execute("create table orchestration_proposals as select * from proposals")
+    con.unregister("proposals")
+    releases = pd.DataFrame(
+        [dict(repo="acme/web", release_id=900 + n, started_at=at - timedelta(hours=1), released_at=at,
+              ended_at=at + timedelta(hours=1), production_deployments=1, manual_runs=today,
+              manual_runs_replaced=today - after + 1, manual_steps_with_proposal=after)
+         for n, (at, today, after) in enumerate(WEB_RELEASES)]
+    )  # fmt: skip
+    con.register("frame", releases)
+    con.execute("create table releases as select * from frame")
+    con.unregister("frame")
 
 
 def build_small(path: Path) -> Path:

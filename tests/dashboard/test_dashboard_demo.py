@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_browser import CHROMIUM, SCREENSHOTS, check_every_page
+from dashboard_browser import (
+    CHROMIUM,
+    SCREENSHOTS,
+    chart_report,
+    check_every_page,
+    chromium_page,
+    dashboard_server,
+    wait_rendered,
+)
 
 from dashboard import SNAPSHOT_ENV
 from flows.build import build_and_publish
@@ -80,3 +88,19 @@ def test_demo_dashboard_renders_every_page_in_chromium(demo_db):
     query = "?from=2026-10-23&to=2026-11-19"
     seen = check_every_page(demo_db, SCREENSHOTS, query)
     assert all(charts == drawn for charts, drawn in seen.values())
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")  # fmt: skip
+def test_pipeline_orchestration_draws_today_and_the_proposal_in_chromium(demo_db):
+    query = "?repo=acme/platform&from=2026-10-23&to=2026-11-19"
+    with dashboard_server(demo_db) as url, chromium_page() as page:
+        page.goto(f"{url}/pipeline{query}", wait_until="domcontentloaded")
+        wait_rendered(page, "Pipeline")
+        page.get_by_text("Proposed: .github/workflows/release-orchestrator.yml").wait_for()
+        charts, drawn = chart_report(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        graphs = page.locator("[data-testid='stGraphVizChart'] svg")
+        assert graphs.count() == 3  # the dependency graph, then today's and the proposed stages
+        assert charts == drawn
+        assert "approve-production" in graphs.nth(2).text_content()
+        assert page.get_by_text("Manual triggers per release, today").count() == 1

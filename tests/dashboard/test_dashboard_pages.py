@@ -233,6 +233,30 @@ def test_pipeline_graph_marks_manual_only_and_environments(app):
     )
 
 
+def test_pipeline_orchestration_shows_today_the_proposal_and_the_change(app):
+    _open(app, "views/pipeline.py", repo="acme/web", **{"from": "2026-11-01", "to": "2026-11-20"})
+    metrics = _metrics(app)
+    # acme/web's releases: 3, 4 and 6 manual triggers today; 1, 1 and 2 with the proposal
+    assert metrics["Manual triggers per release, today"] == ("4", None)
+    assert metrics["With the proposal"] == ("1", "-3")
+    assert metrics["Approvals per release"] == ("2", None)  # the gate, then its own job
+    assert "3 production releases in the period" in _texts(app)
+    today, proposed = [chart.proto.spec for chart in app.get("graphviz_chart")][1:]
+    assert "release.yml" in today and "manual only" in today
+    assert '"approve-production" -> "release"' in proposed and "shape=diamond" in proposed
+    code = [block.value for block in app.code]
+    assert code[1].splitlines()[3] == "name: Release orchestrator"
+    assert "Edges (why each `needs:` is there" in code[0]
+
+
+def test_pipeline_orchestration_of_every_repo_is_a_table(app):
+    _open(app, "views/pipeline.py")
+    frames = [frame.value for frame in app.dataframe]
+    table = next(f for f in frames if "with_proposal_p50" in f.columns)
+    assert table["repo"].tolist() == ["acme/empty", "acme/platform", "acme/tiny", "acme/web"]
+    assert table.set_index("repo").loc["acme/web", "manual_runs_p50"] == 4
+
+
 def test_before_after_compares_two_periods_around_the_date_in_the_link(app):
     period = {"from": "2026-10-26", "to": "2026-11-08"}  # its middle would be 2026-11-02
     _open(app, "views/before_after.py", repo="acme/tiny", env="production", **period, pivot="2026-11-03")  # fmt: skip

@@ -27,6 +27,9 @@ SNAPSHOT_TABLES = {
     "snapshot_info",
     "repositories",
     "ingest_shards",
+    "releases",
+    "release_steps",
+    "orchestration_proposals",
 }
 
 

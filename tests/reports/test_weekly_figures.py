@@ -97,3 +97,25 @@ def test_level_crossings_compare_this_week_with_the_last_in_production(snapshot_
         ("acme/platform", "api", "deployment frequency", "high", "elite", True),
         ("acme/platform", "api", "change fail rate", "elite", "low", False),
     ]
+
+
+def test_the_proposed_orchestration_is_mentioned_once_with_the_steps_it_removes(snapshot_db):
+    from reports.render import render_html, render_text
+
+    figures = gather_week(snapshot_db, REPORT_WEEK)
+    assert figures.orchestration == {
+        "repo": "acme/platform",
+        "releases": 3,
+        "manual_runs_p50": 6.0,
+        "with_proposal_p50": 2.0,
+        "removed": 4.0,
+    }
+    line = (
+        "Proposed orchestration: the release workflow `dora propose-pipeline --repo acme/platform` "
+        "writes would remove 4 manual steps per production release (6 today, 2 with it, approvals "
+        "included; median of its 3 releases in the last four weeks)."
+    )
+    text = render_text(figures, "https://dora.example.com")
+    assert text.count("Proposed orchestration") == 1 and line in text
+    html = render_html(figures, "https://dora.example.com")
+    assert html.count("Proposed orchestration") == 1 and 'id="orchestration"' in html

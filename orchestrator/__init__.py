@@ -1,0 +1,1 @@
+"""Propose the orchestrator workflow an estate is missing (`dora propose-pipeline`)."""
