@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from settings.metrics_catalogue import CATALOGUE
+
 NO_DATA = "no data"
 MINUS = "\u2212"
 
@@ -64,12 +66,12 @@ class Metric:
         return 1 if better else -1
 
 
+# A week's value of each catalogue metric: deployments per week are that week's deployments.
+_SHOW = {"per_week": count, "duration": duration, "rate": rate}
+_CHANGE = {"per_week": "count", "duration": "duration", "rate": "rate"}
 METRICS: list[Metric] = [
-    Metric("Deployments", "deployments", count, True, "count"),
-    Metric("Lead time p50", "lead_time_p50_seconds", duration, False, "duration"),
-    Metric("Change fail rate", "change_fail_rate", rate, False, "rate"),
-    Metric("Recovery p50", "recovery_p50_seconds", duration, False, "duration"),
-    Metric("Rework rate", "rework_rate", rate, False, "rate"),
+    Metric(m.label, m.weekly_column, _SHOW[m.unit], m.higher_is_better, _CHANGE[m.unit])
+    for m in CATALOGUE
 ]
 
 

@@ -9,6 +9,7 @@ import duckdb
 
 from models.levels import LEVEL_MACRO, METRICS
 from reports.snapshot import rows as _rows
+from settings.metrics_catalogue import label_of_level_key
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,6 @@ class LevelCrossing:
     previous_level: str
     level: str
     improved: bool
-
-
-_METRIC_NAMES = {
-    "deployment_frequency": "deployment frequency",
-    "lead_time": "change lead time",
-    "change_fail_rate": "change fail rate",
-    "recovery": "failed deployment recovery time",
-}
 
 
 def level_crossings(
@@ -95,7 +88,7 @@ def level_crossings(
         LevelCrossing(
             repo=row["repo"],
             service=row["service"],
-            metric=_METRIC_NAMES.get(row["metric"], row["metric"]),
+            metric=label_of_level_key(row["metric"]),
             previous_level=row["previous_level"],
             level=row["level"],
             improved=bool(row["improved"]),

@@ -116,7 +116,7 @@ def render_text(figures: WeeklyFigures, dashboard_url: str) -> str:
             values = [getattr(week, metric.field) for week in scope.weeks]
             delta = metric.delta(values[-1], values[-2])
             out.append(
-                f"  {metric.label:<17}{metric.show(values[-1]):>10}  "
+                f"  {metric.label:<26}{metric.show(values[-1]):>10}  "
                 f"{'(' + delta + ' vs last week)' if delta else '':<27}"
                 f"trend {fmt.trend(values, metric.show)}"
             )

@@ -15,6 +15,7 @@ import pytest
 from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema.core import load_schema
 from snapshot_factory import EMPTY_WEEK, build_small
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard import SNAPSHOT_ENV
@@ -79,12 +80,19 @@ def test_overview_tiles_are_the_hand_worked_numbers_of_acme_tiny(app):
     # changes of 2 h, 4 h, 6 h; the failure restored after 2 h. Week before: 1 deploy, 10 h change.
     _open(app, **TINY_WEEK)
     tiles = _metrics(app)
-    assert tiles["Deploys per week"] == ("2.0", "+1.0 vs prev.")
-    assert tiles["Lead time (median)"] == ("4.0 h", "−6.0 h vs prev.")
+    assert tiles["Deployment frequency"] == ("2.0 / week", "+1.0 vs prev.")
+    # an ASCII minus: st.metric reads a Unicode one as a rise (red arrow up for a shorter lead time)
+    assert tiles["Change lead time (median)"] == ("4.0 h", "-6.0 h vs prev.")
     assert tiles["Change fail rate"] == ("33.3%", "+33.3% vs prev.")
-    assert tiles["Recovery (median)"][0] == "2.0 h"
-    assert tiles["Recovery (median)"][1] is None  # no failure the week before
-    assert tiles["Rework rate"] == ("0.0%", "+0.0% vs prev.")
+    assert tiles["Recovery time (median)"][0] == "2.0 h"
+    assert tiles["Recovery time (median)"][1] is None  # no failure the week before
+    assert tiles["Rework rate"] == ("0.0%", "no change vs prev.")
+    arrows = {m.label: (m.proto.direction, m.proto.color) for m in app.metric}
+    metric = MetricProto
+    assert arrows["Deployment frequency"] == (metric.MetricDirection.UP, metric.MetricColor.GREEN)
+    assert arrows["Change lead time (median)"] == (metric.MetricDirection.DOWN, metric.MetricColor.GREEN)  # fmt: skip
+    assert arrows["Change fail rate"] == (metric.MetricDirection.UP, metric.MetricColor.RED)
+    assert arrows["Rework rate"] == (metric.MetricDirection.NONE, metric.MetricColor.GRAY)
     levels = _texts(app)
     # 2023 bands: deploy days/week 2 -> high; 4 h -> elite; 33% -> low; 2 h -> high.
     for level in ("DORA level: high", "DORA level: elite", "DORA level: low"):
@@ -103,7 +111,7 @@ def test_overview_trends_sit_under_their_tiles_with_exact_values(app):
     labels = [m.label for m in app.metric]
     (row,) = app.get("vega_lite_chart")  # one chart for the five trends
     points = _chart_data(row)
-    assert points["measure"].unique().tolist() == ["deployments", "lead time p50", "change fail rate", "recovery p50", "rework rate"]  # fmt: skip
+    assert points["measure"].unique().tolist() == ["deployments", "Change lead time (median)", "Change fail rate", "Recovery time (median)", "Rework rate"]  # fmt: skip
     assert len(labels) == 5
     for slot, (_, line) in enumerate(points.groupby("slot", sort=True)):
         # Line i stays inside the i-th fifth of the width, under tile i; first week left.
@@ -111,11 +119,13 @@ def test_overview_trends_sit_under_their_tiles_with_exact_values(app):
         assert line.sort_values("x")["period_start"].is_monotonic_increasing
     exact = points.set_index(["measure", points["period_start"].astype(str).str[:10]])["value"]
     assert exact["deployments", "2026-10-26"] == "1" and exact["deployments", "2026-11-02"] == "2"
-    assert exact["lead time p50", "2026-10-26"] == "10.0 h"
-    assert exact["lead time p50", "2026-11-02"] == "4.0 h"
-    assert exact["change fail rate", "2026-11-02"] == "33.3%"
-    assert exact["recovery p50", "2026-10-26"] == "no data"  # a gap in the line, not a zero
-    recovery = points.loc[points["measure"] == "recovery p50", "y"]
+    assert exact["Change lead time (median)", "2026-10-26"] == "10.0 h"
+    assert exact["Change lead time (median)", "2026-11-02"] == "4.0 h"
+    assert exact["Change fail rate", "2026-11-02"] == "33.3%"
+    assert (
+        exact["Recovery time (median)", "2026-10-26"] == "no data"
+    )  # a gap in the line, not a zero
+    recovery = points.loc[points["measure"] == "Recovery time (median)", "y"]
     assert recovery.isna().tolist() == [True, False]
     assert recovery.dropna().tolist() == [0.5]  # a single value sits mid-height
 
@@ -297,7 +307,7 @@ def test_a_publish_by_another_process_shows_without_restart_and_frees_the_old_fi
     build_small(live)
     monkeypatch.setenv(SNAPSHOT_ENV, str(live))
     _open(app, **TINY_WEEK)
-    assert _metrics(app)["Deploys per week"][0] == "2.0"
+    assert _metrics(app)["Deployment frequency"][0] == "2.0 / week"
     assert _open_files(live), "the app keeps one reader open on the snapshot"
     # `dora build` publishes from another process: write a side file, then os.replace it onto
     # the snapshot path. The open reader must not block it (build_small makes the side file).
@@ -305,6 +315,6 @@ def test_a_publish_by_another_process_shows_without_restart_and_frees_the_old_fi
     build_small(staging)
     subprocess.run([sys.executable, "-c", PUBLISH, str(staging), str(live)], check=True, timeout=60)
     app.run()
-    assert _metrics(app)["Deploys per week"][0] == "1.0"
+    assert _metrics(app)["Deployment frequency"][0] == "1.0 / week"
     # The replaced file's reader was closed: only the new snapshot is open.
     assert all(not link.endswith("(deleted)") for link in _open_files(live)), _open_files(live)

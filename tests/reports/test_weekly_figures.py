@@ -94,8 +94,8 @@ def test_level_crossings_compare_this_week_with_the_last_in_production(snapshot_
     # 4 -> 5 deploy days: high -> elite; change fail rate 0% -> 28.6%: elite -> low. Recovery had
     # no data last week and acme/web had no deployment: neither is a crossing.
     assert crossings == [
-        ("acme/platform", "api", "deployment frequency", "high", "elite", True),
-        ("acme/platform", "api", "change fail rate", "elite", "low", False),
+        ("acme/platform", "api", "Deployment frequency", "high", "elite", True),
+        ("acme/platform", "api", "Change fail rate", "elite", "low", False),
     ]
 
 
