@@ -12,10 +12,18 @@ import pandas as pd
 from dashboard.scope import Scope
 from dashboard.snapshot import query
 
-IN_SCOPE = """
+# A team is the scopes `team_scopes` gives it; the key is compared outside the subquery, so
+# `repo` and `service` are the filtered table's own columns.
+IN_TEAM = """
+    ($team::varchar is null or repo || chr(31) || service in (
+        select repo || chr(31) || service from team_scopes where team = $team
+    ))
+"""
+IN_SCOPE = f"""
     ($repo::varchar is null or repo = $repo)
     and ($service::varchar is null or service = $service)
     and ($environment::varchar is null or environment = $environment)
+    and {IN_TEAM}
 """
 # A deployment belongs to the period of its deployed_at, or failed_at for a failed attempt.
 AT = "coalesce(deployed_at, failed_at)"
@@ -58,6 +66,16 @@ def scopes() -> pd.DataFrame:
         order by 1, 2, 3
         """
     )
+
+
+def teams() -> pd.DataFrame:
+    """Every team, in the config's order (GitHub's own teams after it)."""
+    return query("select team, source, recipients from teams order by team_order, team")
+
+
+def team_scopes() -> pd.DataFrame:
+    """Team x repo x service: which scopes each team owns."""
+    return query("select team, repo, service from team_scopes order by all")
 
 
 def snapshot_info() -> pd.DataFrame:

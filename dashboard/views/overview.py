@@ -6,7 +6,7 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, filters, formats
+from dashboard import charts, data, filters, formats, team_data
 from dashboard.downloads import table
 from dashboard.vega import show
 from settings.metrics_catalogue import CATALOGUE, MetricDefinition
@@ -129,6 +129,12 @@ def render() -> None:
     if not banded:
         levels_notice.caption("DORA levels are shown for the production environment only.")
     st.caption("Trends with axes: the **Lead time** and **Stability** pages; deployments day by day: **Deployments**.")  # fmt: skip
+
+    goals = team_data.latest_goals(scope.team)
+    if not goals.empty:
+        st.subheader("Goals")
+        st.caption("Each goal's latest complete period: met, missed, or no data (never met without data), and for how many periods in a row. Teams side by side: **Teams**.")  # fmt: skip
+        table(team_data.goals_table(goals), "goal_status")
 
     st.subheader("Per service, as built")
     summary = data.summary_by_scope()

@@ -22,6 +22,7 @@ from dashboard import SNAPSHOT_ENV
 
 PAGES = [
     "views/overview.py",
+    "views/teams.py",
     "views/deployments.py",
     "views/lead_time.py",
     "views/stability.py",
@@ -318,3 +319,30 @@ def test_a_publish_by_another_process_shows_without_restart_and_frees_the_old_fi
     assert _metrics(app)["Deployment frequency"][0] == "1.0 / week"
     # The replaced file's reader was closed: only the new snapshot is open.
     assert all(not link.endswith("(deleted)") for link in _open_files(live)), _open_files(live)
+
+
+def test_team_filter_narrows_the_choices_and_the_numbers_and_stays_in_the_url(app):
+    # Core owns acme/platform and acme/tiny; the web team acme/web and acme/tiny (shared).
+    _open(app, team="Core", env="production", **{"from": "2026-11-02", "to": "2026-11-08"})
+    assert app.selectbox(key="filter_team").value == "Core"
+    assert app.selectbox(key="filter_repo").options == ["All", "acme/platform", "acme/tiny"]
+    assert app.query_params["team"] in (["Core"], "Core")
+    core = float(_metrics(app)["Deployment frequency"][0].split()[0])
+    app.selectbox(key="filter_repo").select("acme/tiny").run()
+    tiny = _metrics(app)["Deployment frequency"][0]
+    assert tiny == "2.0 / week"  # acme/tiny alone, as worked out above
+    assert core >= 2
+    app.selectbox(key="filter_team").select('Web <i>"front"</i>').run()
+    assert app.selectbox(key="filter_repo").options == ["All", "acme/tiny", "acme/web"]
+    assert "Goals" in [h.value for h in app.subheader]
+
+
+def test_teams_page_puts_every_team_and_the_organisation_side_by_side(app):
+    _open(app, "views/teams.py", env="production", **{"from": "2026-11-02", "to": "2026-11-08"})
+    assert not app.exception
+    side_by_side = app.dataframe[0].value
+    assert side_by_side["team"].tolist() == ["Core", 'Web <i>"front"</i>', "Organisation"]
+    counted = dict(zip(side_by_side["team"], side_by_side["counted deployments"], strict=True))
+    # acme/tiny (3 counted that week) counts for both teams and once for the organisation
+    assert counted["Core"] + counted['Web <i>"front"</i>'] == counted["Organisation"] + 3
+    assert len(app.get("vega_lite_chart")) == 5  # one trend per metric, a line per team
