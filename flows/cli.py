@@ -214,6 +214,29 @@ def report_command(
     typer.echo(f"sent to {', '.join(delivered)}")
 
 
+@app.command("alerts")
+def alerts_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be sent now; send nothing.")
+    ] = False,
+    test: Annotated[
+        bool, typer.Option("--test", help="Send one test message to each configured channel.")
+    ] = False,
+    db: DbOption = DEFAULT_DB,
+    config: ConfigOption = None,
+) -> None:
+    """Send the alerts that are due (each build does it too); --dry-run shows them first."""
+    from alerts.command import run_alerts
+
+    settings = settings_or_exit(config)
+    if dry_run and test:
+        raise fail("--dry-run and --test exclude each other", code=2)
+    lines, code = run_alerts(db, settings, dry_run, test)
+    typer.echo("\n".join(lines))
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("simulator")
 def simulator_command(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
