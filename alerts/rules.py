@@ -4,7 +4,8 @@
   worse now than in the previous snapshot; per team, or per repo x service without teams.
 - goal_missed: a goal's latest period was met in the previous snapshot and is missed now.
 - open_failure (critical): a production change failure still open longer than
-  `alerts.open_failure_hours` (only those that started within the levels' window).
+  `alerts.open_failure_hours` at the build's time (its --as-of, if any), among those that
+  started within the levels' window.
 - sync_stale: a repository whose streams were last all synced longer ago than
   `alerts.sync_stale_hours`.
 The first two need a previous snapshot; without one (a first build) they raise nothing.
@@ -185,9 +186,11 @@ def open_failures(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Al
     rows = _rows(
         con,
         """
+        -- now, or the --as-of time of a build of the past
         with reference as (
-            select greatest(info.as_of, info.built_at) as at, rules.window_days
+            select coalesce(settings.as_of, info.built_at) as at, rules.window_days
             from marts.snapshot_info as info
+            cross join cfg.settings as settings
             cross join cfg.level_rules as rules
         )
         select d.repo, d.service, d.source, d.deployment_id, d.sha, d.failure_reasons,
