@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from settings.alerts import AlertSettings
+from settings.dashboard import DashboardSettings
 from settings.teams import GoalSettings, LevelSettings, TeamSettings
 
 DEFAULT_CONFIG_PATH = Path("dora.toml")
@@ -177,6 +178,7 @@ class Settings(_Section):
     goals: list[GoalSettings] = Field(default_factory=list)
     levels: LevelSettings = Field(default_factory=LevelSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @model_validator(mode="after")
     def _teams_and_goals_agree(self) -> Settings:

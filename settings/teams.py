@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from settings.dashboard import email_or_domain_list
 from settings.metrics_catalogue import BY_KEY
 
 _DURATION_UNITS = {
@@ -53,6 +54,7 @@ class TeamSettings(_Section):
     repos: list[str] = Field(default_factory=list)  # "acme/web", "acme/web-*", "acme/*"
     services: list[str] = Field(default_factory=list)  # none: every service of those repos
     recipients: list[str] = Field(default_factory=list)  # its weekly email and its alerts
+    viewers: list[str] = Field(default_factory=list)  # dashboard: emails, domains that see it
 
     @field_validator("name")
     @classmethod
@@ -82,6 +84,11 @@ class TeamSettings(_Section):
             if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
                 raise ValueError(f"{address!r} is not an email address")
         return value
+
+    @field_validator("viewers")
+    @classmethod
+    def _viewers(cls, value: list[str]) -> list[str]:
+        return email_or_domain_list(value, "viewers")
 
 
 def parse_target(metric: str, target: str) -> tuple[str, float]:
