@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import access, data
 from dashboard.scope import EDITIONS, GRAINS, Scope
 from dashboard.snapshot import SnapshotUnavailable
 
@@ -81,6 +81,14 @@ def sidebar() -> Scope:
     st.sidebar.header("Filters")
     team_scopes = data.team_scopes()
     teams = [ALL, *dict.fromkeys(data.teams()["team"])]
+    if not access.sees_everything():  # a link may name what this viewer cannot read
+        access.stop_if_unavailable(
+            {
+                "Team": (st.query_params.get("team"), set(teams)),
+                "Repository": (st.query_params.get("repo"), set(scopes["repo"].dropna())),
+                "Service": (st.query_params.get("service"), set(scopes["service"].dropna())),
+            }
+        )
     team = _select("team", "Team", teams, ALL, "team")
     if team != ALL:  # only the team's repositories and services to pick from
         owned = team_scopes[team_scopes["team"] == team]

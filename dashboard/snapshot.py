@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboard import SNAPSHOT_ENV
+from dashboard import SNAPSHOT_ENV, access, team_slice
 from models.publish import snapshot_path
 from settings.paths import DEFAULT_DB
 
@@ -60,6 +60,7 @@ class _Reader:
         self.version = version
         self.users = 0
         self.retired = False
+        self.slices: dict[tuple[str, ...], str] = {}  # viewer's teams -> their schema of views
         # Not duckdb.connect(path): DuckDB caches database instances by path within a process,
         # so a second connect while this one is open would hand back the replaced file.
         self.con = duckdb.connect(":memory:")
@@ -84,8 +85,13 @@ def _retire(path: str) -> None:
 
 
 @contextmanager
-def _cursor(path: str, version: Version) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor on the reader of `version`; an older reader is closed once its last query ends."""
+def _cursor(
+    path: str, version: Version, teams: tuple[str, ...] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the reader of `version`; an older reader is closed once its last query ends.
+
+    With `teams`, the cursor reads that slice of the snapshot (`team_slice`), not the snapshot.
+    """
     with _readers_lock:
         reader = _readers.get(path)
         if reader is None or reader.version != version:
@@ -94,10 +100,13 @@ def _cursor(path: str, version: Version) -> Iterator[duckdb.DuckDBPyConnection]:
                 if reader.users == 0:
                     reader.con.close()
             reader = _readers[path] = _Reader(path, version)
+        schema = "snapshot" if teams is None else reader.slices.get(teams)
+        if schema is None:  # first query of these teams on this snapshot version
+            schema = reader.slices[teams] = team_slice.create(reader.con, teams)
         reader.users += 1
         cursor = reader.con.cursor()  # one per query: a connection is not shared across threads
     try:
-        cursor.execute("use snapshot")
+        cursor.execute(f"use {schema}")
         yield cursor
     finally:
         cursor.close()
@@ -108,19 +117,22 @@ def _cursor(path: str, version: Version) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @st.cache_data(ttl=3600, max_entries=2000, show_spinner=False)
-def _run(path: str, version: Version, sql: str, params: tuple[tuple[str, object], ...]) -> pd.DataFrame:  # fmt: skip
-    with _cursor(path, version) as cursor:
+def _run(path: str, version: Version, sql: str, params: tuple[tuple[str, object], ...], teams: tuple[str, ...] | None = None) -> pd.DataFrame:  # fmt: skip
+    with _cursor(path, version, teams) as cursor:
         return cursor.execute(sql, dict(params)).df()
 
 
 def query(sql: str, **params: object) -> pd.DataFrame:
-    """Run a parameterised query on the snapshot; user input only ever travels in `params`."""
+    """Run a parameterised query on the snapshot; user input only ever travels in `params`.
+
+    A viewer limited to some teams (`access.restriction`) reads only their slice of it.
+    """
     path = snapshot_file()
     version = snapshot_version(path)
     # DuckDB rejects unused named parameters; pages pass a whole scope, so keep the used ones.
     used = tuple(sorted((k, v) for k, v in params.items() if re.search(rf"\${k}\b", sql)))
     try:
-        return _run(str(path), version, sql, used)
+        return _run(str(path), version, sql, used, access.restriction())
     except duckdb.CatalogException as exc:
         raise SnapshotUnavailable(
             f"The snapshot at `{path}` lacks a table or column this page needs "

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard import data, formats
+from dashboard import access, data, formats
 from dashboard.scope import Scope
 from dashboard.snapshot import query
 from settings.metrics_catalogue import BY_KEY
 
 ORGANISATION = "Organisation"
+YOUR_TEAMS = "All your teams"  # the whole, for a viewer who may read only some teams
 _SHOW = {"per_week": formats.number, "duration": formats.duration, "rate": formats.percent}
 
 
@@ -67,11 +68,12 @@ def comparison(scope: Scope, teams: list[str]) -> pd.DataFrame:
     the same numbers Overview shows with the Team filter set.
     """
     rows = []
+    whole = ORGANISATION if access.sees_everything() else YOUR_TEAMS
     for team in [*teams, None]:
         narrowed = scope.of_team(team)
         summary = data.period_summary(narrowed).iloc[0]
         levels = data.levels(summary, scope.edition) if scope.environment == "production" else {}
-        rows.append({"team": team or ORGANISATION, **summary.to_dict(), **{f"{m}_level": level for m, level in levels.items()}})  # fmt: skip
+        rows.append({"team": team or whole, **summary.to_dict(), **{f"{m}_level": level for m, level in levels.items()}})  # fmt: skip
     return pd.DataFrame(rows)
 
 
