@@ -326,11 +326,33 @@ def dashboard_command(
     host: Annotated[
         str, typer.Option("--host", help="Address to bind; the default keeps it on this machine.")
     ] = "127.0.0.1",
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth", help="No sign-in, on any --host: for a proxy that signs people in."
+        ),
+    ] = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Serve the Streamlit dashboard on the published snapshot of --db (read-only)."""
+    """Serve the Streamlit dashboard on the published snapshot of --db (read-only).
+
+    With sign-in set up in dora.toml (dashboard.auth), people see their teams' repositories.
+    Without it, a --host other than loopback is refused unless --no-auth is given.
+    """
     from dashboard import SNAPSHOT_ENV
+    from dashboard.launch import LaunchRefused, plan
     from models.publish import snapshot_path
 
+    settings = settings_or_exit(config)
+    try:
+        launch = plan(settings.dashboard.auth, settings.email.dashboard_url, host, port, no_auth)
+    except LaunchRefused as exc:
+        raise fail(str(exc), code=2) from None
+    if launch.warning:
+        typer.echo(launch.warning, err=True)
+    os.environ.update(launch.env)
+    if config_path(config).exists():  # the app reads viewers and admins from the same file
+        os.environ["DORA_CONFIG"] = str(config_path(config).absolute())
     snapshot = snapshot_path(db).absolute()
     if not snapshot.exists():
         typer.echo(f"warning: no snapshot at {snapshot} yet; run `dora build --db {db}`", err=True)
@@ -354,6 +376,7 @@ def dashboard_command(
             # A full gc.collect() after every rerun cost ~0.1 s of CPU per filter change; the
             # interpreter's own collector still runs.
             "--runner.postScriptGC", "false",
+            *launch.options,
         ],
     )  # fmt: skip
 

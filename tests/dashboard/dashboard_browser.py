@@ -48,17 +48,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard_server(db: Path, timeout: float = 60) -> Iterator[str]:
-    """Run `dora dashboard --db DB` on a free port; yield its base URL; stop it afterwards."""
-    port = free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+def dashboard_server(
+    db: Path,
+    timeout: float = 60,
+    *,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+) -> Iterator[str]:
+    """Run `dora dashboard --db DB [ARGS]` on a free port (or `port`); yield its base URL; stop it
+    afterwards. `log` receives its stderr (else it is read only if the start fails)."""
+    port = port or free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
     dora = Path(sys.executable).with_name("dora")
+    sink = open(log, "wb") if log else subprocess.PIPE  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [str(dora), "dashboard", "--db", str(db), "--port", str(port)],
+        [str(dora), "dashboard", "--db", str(db), "--port", str(port), *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=sink,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -71,7 +81,8 @@ def dashboard_server(db: Path, timeout: float = 60) -> Iterator[str]:
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dashboard did not start: {process.stderr.read().decode()[-2000:]}")  # fmt: skip
+                said = log.read_bytes() if log else process.stderr.read()
+                raise RuntimeError(f"dashboard did not start: {said.decode()[-2000:]}")
             time.sleep(0.2)
         yield url
     finally:
@@ -80,6 +91,8 @@ def dashboard_server(db: Path, timeout: float = 60) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if log:
+            sink.close()
 
 
 @contextmanager
