@@ -86,6 +86,7 @@ def _import_quietly(module: str) -> None:
     # Streamlit imports Authlib's client at the first sign-in, which prints Authlib's own
     # deprecation notice about its httpx module into the server's log; import it once, quietly.
     with warnings.catch_warnings():
+        importlib.import_module("authlib.deprecate")  # installs an "always" filter of its own
         warnings.simplefilter("ignore")
         importlib.import_module(module)
 
