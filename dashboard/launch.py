@@ -69,7 +69,7 @@ def plan(
         if not is_loopback(host):
             raise LaunchRefused(
                 f"--host {host} would show every repository to anyone who can reach it: add "
-                "[dashboard.auth] to dora.toml (README, Dashboard: sign-in), or pass --no-auth "
+                "[dashboard.auth] to dora.toml (README: Sign-in and who sees what), or pass --no-auth "
                 "behind a proxy that signs people in"
             )
         return Launch(env={AUTH_ENV: "off"})
