@@ -392,6 +392,10 @@ def build_command(
         typer.Option("--window-days", min=1, help="Days in the summary window (default 90)."),
     ] = None,
     config: ConfigOption = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Rebuild every repository, not only those with new data."),
+    ] = False,
 ) -> None:
     """Build the SQL models, run the SQL tests, and publish the snapshot the readers open."""
     from datetime import UTC, datetime
@@ -426,7 +430,9 @@ def build_command(
 
     resolved = config_path(config)
     try:
-        snapshot = run_build(db, resolved if resolved.exists() else None, when, window_days)
+        snapshot = run_build(
+            db, resolved if resolved.exists() else None, when, window_days, full=full
+        )
     except BuildFailed as exc:
         # the offending rows matter more than one line here: show them all, publish nothing
         typer.echo(f"error: build failed, nothing published\n{exc}", err=True)
