@@ -29,6 +29,7 @@ DEPLOYMENT_FIELDS = [
     "deployed_at",
     "failed_at",
     "is_redeploy",
+    "is_retried",
     "is_rollback",
     "is_rework",
     "is_change_failure",
@@ -36,7 +37,16 @@ DEPLOYMENT_FIELDS = [
     "restored_at",
     "recovery_seconds",
 ]
-CHANGE_FIELDS = ["deployment_id", "started_at", "deployed_at", "lead_time_seconds", "pr_number"]
+CHANGE_FIELDS = [
+    "deployment_id",
+    "started_at",
+    "deployed_at",
+    "lead_time_seconds",
+    "pr_number",
+    "coding_seconds",
+    "review_seconds",
+    "delivery_seconds",
+]
 
 
 def _normal(field: str, value):
@@ -44,7 +54,7 @@ def _normal(field: str, value):
         return ",".join(value) if isinstance(value, list) else (value or "")
     if field.endswith("_at") and isinstance(value, str):
         return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
-    if field == "recovery_seconds" and value is not None:
+    if field.endswith("_seconds") and value is not None:
         return float(value)
     return value
 

@@ -18,8 +18,9 @@ def _two_busy_weeks(scenario):
     scenario.ok(1, "base", at(0, days=-1))  # baseline, before the window
     for day in WORKDAYS:
         scenario.ok(100 + day, f"c{day}", at(1, days=day))  # deployed 10:00 -> lead 2 h
-    # a failed attempt at 09:30 on day 2, restored by the 10:00 deployment: 30 min
-    scenario.failed(50, "c2", at(0.5, days=2))
+    # a failed attempt of another sha at 09:30 on day 2, restored by the 10:00 deployment:
+    # 30 min (of c2 itself it would be a retried attempt, counted nowhere)
+    scenario.failed(50, "x2", at(0.5, days=2))
     scenario.ok(200, "c11", at(1, days=11), environment="staging")
 
 
