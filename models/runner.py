@@ -19,6 +19,7 @@ import duckdb
 
 from models import commit_ranges
 from models.levels import define_level_macro
+from models.period import define_period_macro
 
 MODELS_DIR = Path(__file__).parent
 LAYERS = {"staging": "stg", "intermediate": "int", "marts": "marts"}
@@ -107,6 +108,7 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> list[Mode
         con.execute(f"create schema if not exists {schema}")
     load_reference(con)
     define_level_macro(con)
+    define_period_macro(con)
     ordered = in_dependency_order(models)
     for model in ordered:
         started = time.perf_counter()

@@ -131,8 +131,10 @@ def gather_week(db: Path, week_start: date, environments: list[str] | None = Non
             built_at=info.get("built_at"),
             edition=info.get("edition"),
             scopes=scopes,
-            level_crossings=level_crossings(con, week_start, info.get("edition"))
-            if "dora_levels" in tables
+            level_crossings=level_crossings(
+                con, week_start, info.get("edition"), info.get("window_days")
+            )
+            if {"dora_levels", "deployments", "changes"} <= tables
             else [],
             change_failures=_change_failures(con, week_start, shown),
             slowest_changes=_slowest_changes(con, week_start),
