@@ -11,10 +11,18 @@ room, so that the models can be held to the same reading:
 - A commit belongs to a pull request when it is its `merge_commit_sha` or one of its commits.
   Rebase merges are only made for one-commit pull requests, so the rebased commit is the
   pull request's `merge_commit_sha` and its start is unambiguous.
+- Outcomes: `inactive` never decides one; a Deployments API record whose only settled status is
+  `inactive` is superseded. A failed attempt whose next attempt in its scope (by `created_at`,
+  then id) has the same sha is retried: it counts nowhere, the retry stands for it.
 - Failed verification: a failed run of `post-deploy-validation.yml` / `deployment-verification.yml`
-  in the repo, for the deployment's sha, whose `run_started_at` is strictly after the deployment's
-  `deployed_at` and strictly before the next successful deployment of the same scope. Runs carry
-  no environment, so every scope that shipped that sha and is still on it is marked.
+  in the repo, for a sha, whose `run_started_at` is strictly after the `deployed_at` of the scope's
+  latest successful deployment before it, which must be of that sha (so no deployment of another
+  sha came in between); it marks the latest counted deployment of that sha before the run (a
+  redeploy in between hides nothing). Runs carry no environment, so every scope is looked at.
+- Reverts: a revert reverts the deployment its commit is attributed to in that scope when that
+  deployment came first; shipped with its commit it reverts nothing and makes no rework.
+- Lead-time stages (pull request known): coding = start -> opened, review -> merged, delivery ->
+  deployed, each boundary kept between the one before it and `deployed_at`.
 - Recovery: (a) is the first counted successful deployment of the scope with `deployed_at` strictly
   after the failure start that is not itself a change failure; it is `restored_by` when it is at
   or before (b). The incident's `service` is its `service:` label, else that of the deployment it
