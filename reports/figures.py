@@ -26,6 +26,8 @@ DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 # data_quality columns (METRICS.md section 5) that say what was left out or estimated ...
 DATA_QUALITY_CAVEATS = (
     "unfinished_deployments",
+    "superseded_deployments",
+    "retried_attempts",
     "estimated_times",
     "changes_without_baseline",
     "negative_lead_times",

@@ -38,7 +38,8 @@ create table promotion_lag (repo varchar, service varchar, sha varchar, environm
 create table data_quality (repo varchar, deployment_attempts bigint,
     unfinished_deployments bigint, estimated_times bigint, changes bigint,
     changes_without_baseline bigint, negative_lead_times bigint, incidents bigint,
-    unattributed_incidents bigint, unresolved_commit_ranges bigint);
+    unattributed_incidents bigint, unresolved_commit_ranges bigint,
+    superseded_deployments bigint, retried_attempts bigint);
 """
 
 # (repo, service, environment, week_start, deployments, deploy_days, change_failures,
@@ -438,10 +439,10 @@ def build_snapshot(path: Path) -> Path:
             ],
         )
         con.executemany(
-            "insert into data_quality values (?,?,?,?,?,?,?,?,?,?)",
+            "insert into data_quality values (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                ("acme/platform", 40, 2, 1, 30, 1, 0, 3, 1, 0),
-                ("acme/web", 10, 1, 0, 8, 1, 0, 0, 0, 0),
+                ("acme/platform", 40, 2, 1, 30, 1, 0, 3, 1, 0, 0, 2),
+                ("acme/web", 10, 1, 0, 8, 1, 0, 0, 0, 0, 1, 1),
             ],
         )
     return path

@@ -82,6 +82,11 @@ def test_lists_hold_only_the_weeks_events(snapshot_db):
     quality = figures.data_quality
     assert (quality["attempts"], quality["changes"], quality["repos"]) == (4, 3, 2)
     assert quality["left_out"]["unfinished_deployments"] == 3
+    # left out of the metrics since 2026-12-01: superseded deployments, retried attempts
+    assert (
+        quality["left_out"]["superseded_deployments"],
+        quality["left_out"]["retried_attempts"],
+    ) == (1, 3)
     assert quality["history"] == {"deployment_attempts": 50, "changes": 38, "incidents": 3}
 
 
