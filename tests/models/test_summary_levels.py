@@ -94,6 +94,13 @@ def test_low_level_when_slow(scenario):
     assert row["deploy_days_per_month_p50"] == 1
     assert row["deployment_frequency_level"] == "medium"
     assert row["lead_time_level"] == "low"
+    # 28 days, (02-02 10:00, 03-02 10:00], hold no whole month: with a weekly median of 0
+    # (weeks of 02-09, 02-16, 02-23: 0, 1, 0) medium and low cannot be told apart -> no level
+    scenario.build(as_of=at(1), window_days=28)
+    row = _summary(scenario)
+    assert (row["deploy_days_per_week_p50"], row["deploy_days_per_month_p50"]) == (0, None)
+    assert row["deployment_frequency_level"] is None
+    assert row["lead_time_level"] == "low"
 
 
 def test_readers_band_with_the_same_macro_on_a_read_only_snapshot(scenario, tmp_path):
