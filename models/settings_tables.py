@@ -163,7 +163,8 @@ def matcher_macros(settings: Settings) -> list[str]:
     def extract(regex: str | None) -> str:
         if regex is None:
             return "null"
-        return f"nullif(regexp_extract(name, {_literal(regex)}, 1), '')"
+        # names are compared lower-case: the pattern matches `API-Production` as `api-production`
+        return f"nullif(regexp_extract(name, {_literal(regex)}, 1, 'i'), '')"
 
     return [
         "create or replace macro cfg.matches_rollback(text) as "

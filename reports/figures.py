@@ -26,6 +26,8 @@ DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 # data_quality columns (METRICS.md section 5) that say what was left out or estimated ...
 DATA_QUALITY_CAVEATS = (
     "unfinished_deployments",
+    "superseded_deployments",
+    "retried_attempts",
     "estimated_times",
     "changes_without_baseline",
     "negative_lead_times",
@@ -132,8 +134,10 @@ def gather_week(db: Path, week_start: date, environments: list[str] | None = Non
             built_at=info.get("built_at"),
             edition=info.get("edition"),
             scopes=scopes,
-            level_crossings=level_crossings(con, week_start, info.get("edition"))
-            if "dora_levels" in tables
+            level_crossings=level_crossings(
+                con, week_start, info.get("edition"), info.get("window_days")
+            )
+            if {"dora_levels", "deployments", "changes"} <= tables
             else [],
             change_failures=_change_failures(con, week_start, shown),
             slowest_changes=_slowest_changes(con, week_start),

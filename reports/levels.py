@@ -1,4 +1,4 @@
-"""DORA level crossings: production levels of one week against the week before."""
+"""DORA level crossings: production levels as of one week's end against the week before's."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import duckdb
 
 from models.levels import LEVEL_MACRO, METRICS
+from models.period import PERIOD_MACRO
 from reports.snapshot import rows as _rows
 
 
@@ -32,45 +33,48 @@ _METRIC_NAMES = {
 
 
 def level_crossings(
-    con: duckdb.DuckDBPyConnection, week_start: date, edition: str | None
+    con: duckdb.DuckDBPyConnection,
+    week_start: date,
+    edition: str | None,
+    window_days: int | None = None,
 ) -> list[LevelCrossing]:
-    """Production levels of this week against the previous week, banded by `dora_level`.
+    """Production levels as of this week's end against those as of the week before's end.
 
-    A week is banded on its own `dora_weekly` figures; the monthly deployment-frequency band looks
-    at the deploy days of the four weeks ending that week. A week without data has no level.
+    Levels are banded over a window, as `dora_summary` bands them: each side is the snapshot's
+    summary window (`window_days`, 90 by default) ending at that week's end, measured by the
+    build's `dora_period` macro and banded by its `dora_level`. A side without data has no level,
+    so it makes no crossing.
     """
-    previous = week_start - timedelta(days=7)
+    days = window_days or 90
+    ends = {"now": week_start + timedelta(days=7), "before": week_start}
+    sides = "\n            union all by name\n".join(
+        f"""            select '{side}' as side, * from dora_period(
+                'deployments', 'changes', cast(? as timestamp) - to_days(?),
+                cast(? as timestamp), null, null, 'production', true
+            )"""
+        for side in ends
+    )
     metrics = ", ".join(f"('{metric}')" for metric in METRICS)
     rows = _rows(
         con,
-        LEVEL_MACRO
+        PERIOD_MACRO
+        + LEVEL_MACRO
         + f"""
-        with weekly as (
-            select repo, service, cast(week_start as date) as week_start, deployments,
-                   change_failures, deploy_days, lead_time_p50_seconds, change_fail_rate,
-                   recovery_p50_seconds,
-                   sum(deploy_days) over (
-                       partition by repo, service order by cast(week_start as date)
-                       range between interval 21 day preceding and current row
-                   ) as deploy_days_4w
-            from dora_weekly
-            where environment = 'production'
+        with figures as (
+{sides}
         ),
         levelled as (
-            select w.repo, w.service, w.week_start, m.metric,
+            select f.repo, f.service, f.side, m.metric,
                    dora_level('dora_levels', ?, m.metric, {{
-                       -- a week without a counted attempt has no frequency level
-                       deploy_days_per_week_p50:
-                           if(w.deployments + w.change_failures > 0, w.deploy_days, null),
-                       deploy_days_per_month_p50: w.deploy_days_4w,
-                       deploy_days: w.deploy_days_4w,
-                       lead_time_p50_seconds: w.lead_time_p50_seconds,
-                       change_fail_rate: w.change_fail_rate,
-                       recovery_p50_seconds: w.recovery_p50_seconds,
+                       deploy_days_per_week_p50: f.deploy_days_per_week_p50,
+                       deploy_days_per_month_p50: f.deploy_days_per_month_p50,
+                       deploy_days: f.deploy_days,
+                       lead_time_p50_seconds: f.lead_time_p50_seconds,
+                       change_fail_rate: f.change_fail_rate,
+                       recovery_p50_seconds: f.recovery_p50_seconds,
                    }}) as level
-            from weekly as w
+            from figures as f
             cross join (values {metrics}) as m (metric)
-            where w.week_start in (?, ?)
         ),
         levels as (
             select levelled.*, bands.level_rank
@@ -84,12 +88,16 @@ def level_crossings(
         from levels as now
         join levels as before
             on before.repo = now.repo and before.service = now.service
-            and before.metric = now.metric and before.week_start = ?
-        where now.week_start = ? and now.level_rank <> before.level_rank
+            and before.metric = now.metric and before.side = 'before'
+        where now.side = 'now' and now.level_rank <> before.level_rank
         order by now.repo, now.service,
                  list_position([{", ".join(f"'{metric}'" for metric in METRICS)}], now.metric)
         """,
-        [edition or "2023", week_start, previous, edition or "2023", previous, week_start],
+        [
+            *(value for end in ends.values() for value in (end, days, end)),
+            edition or "2023",
+            edition or "2023",
+        ],
     )
     return [
         LevelCrossing(

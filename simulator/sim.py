@@ -109,6 +109,10 @@ class RepoSim:
     gate: datetime | None = None  # when production approvals are next free (one at a time)
     flags: set[str] = field(default_factory=set)
 
+    def is_scripted(self, name: str) -> bool:
+        """Is a scripted pattern (`simulator.patterns`) deploying environment `name` now?"""
+        return f"scripted:{name}" in self.flags
+
     # --- people and time ---
     def engineer(self) -> Engineer:
         return self.rng.choice(self.team)

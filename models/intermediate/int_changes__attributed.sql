@@ -50,6 +50,7 @@ joined as (
         reached.sha,
         reached.source,
         reached.deployment_id,
+        reached.success_seq,
         deployments.deployed_at,
         commits.author_date,
         commits.author_login,
@@ -90,15 +91,40 @@ joined as (
         and resolvable.is_range_resolved
 ),
 
-final as (
+-- Stages never negative and summing to the lead time (METRICS.md section 3): coding = start ->
+-- opened (0 for a commit written after the pull request opened), review = the later of start
+-- and opened -> merged, delivery = merged -> deployed; each boundary is kept between the one
+-- before it and the deployment, so a commit reaching production before its merge has no
+-- negative stage either.
+stage_opened as (
     select
         *,
+        case
+            when pr_merged_at is not null
+                then least(greatest(pr_created_at, started_at), deployed_at)
+        end as stage_opened_at,
+    from joined
+),
+
+stages as (
+    select
+        *,
+        case
+            when stage_opened_at is not null
+                then least(greatest(pr_merged_at, stage_opened_at), deployed_at)
+        end as stage_merged_at,
+    from stage_opened
+),
+
+final as (
+    select
+        * exclude (stage_opened_at, stage_merged_at),
         date_diff('second', started_at, deployed_at) as lead_time_seconds,
         date_diff('second', started_at, deployed_at) < 0 as is_negative_lead_time,
-        date_diff('second', started_at, pr_created_at) as coding_seconds,
-        date_diff('second', pr_created_at, pr_merged_at) as review_seconds,
-        date_diff('second', pr_merged_at, deployed_at) as delivery_seconds,
-    from joined
+        date_diff('second', started_at, stage_opened_at) as coding_seconds,
+        date_diff('second', stage_opened_at, stage_merged_at) as review_seconds,
+        date_diff('second', stage_merged_at, deployed_at) as delivery_seconds,
+    from stages
 )
 
 select * from final
