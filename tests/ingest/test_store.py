@@ -39,6 +39,21 @@ def test_upsert_counts_new_and_updated_and_leaves_identical_rows(tmp_path):
         ]
 
 
+def test_duplicate_keys_in_one_batch_the_last_one_wins(tmp_path):
+    # A page listed twice in one batch (GitHub reorders a list while it is paged): the later copy
+    # is the newer one.
+    with Store(tmp_path / "s.duckdb") as store:
+        with store.transaction() as tx:
+            fresh = tx.upsert("workflow_runs", [run(1, "queued"), run(2, "queued"), run(1, "completed")])  # fmt: skip
+        with store.transaction() as tx:
+            again = tx.upsert("workflow_runs", [run(2, "completed"), run(2, "in_progress")])
+        assert (fresh.new, fresh.updated, again.new, again.updated) == (2, 0, 0, 1)
+        assert store.query("select run_id, status, payload from raw.workflow_runs order by 1") == [
+            (1, "completed", '{"id":1,"s":"completed"}'),
+            (2, "in_progress", '{"id":2,"s":"in_progress"}'),
+        ]
+
+
 def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         with pytest.raises(RuntimeError), store.transaction() as tx:
