@@ -21,6 +21,8 @@ TOKEN = "ghp_SECRETtoken1234567890"
 DORA = Path(sys.executable).with_name("dora")
 # Strings a malicious repository could put in a commit message, an issue title, a description.
 POISON = '=HYPERLINK("http://evil")<script>alert(\'x\')</script>"; drop table deployments; --'
+# A description a spreadsheet would also run: formulas may start with "-" as well as "=".
+DASH_POISON = "-2+3+cmd|' /C calc'!A0"
 
 
 @dataclass
@@ -104,7 +106,7 @@ def poison_raw_strings(db: Path) -> None:
         con.execute("update raw.pull_requests set title = ? || title", [POISON])
         con.execute("update raw.workflows set name = ? || name", [POISON])
         con.execute("update raw.workflow_runs set name = ? || name", [POISON])
-        con.execute("update raw.deployments set description = ?", [POISON])
+        con.execute("update raw.deployments set description = ?", [DASH_POISON])
 
 
 def run_pipeline(
