@@ -39,6 +39,16 @@ def pytest_make_collect_report(collector):
     return report
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The SQL mutation run (`make mutate`, half an hour) only when `-m` asks for it."""
+    if "sql_mutation" in (config.option.markexpr or ""):
+        return
+    mutation_runs = [item for item in items if item.get_closest_marker("sql_mutation")]
+    if mutation_runs:
+        config.hook.pytest_deselected(items=mutation_runs)
+        items[:] = [item for item in items if not item.get_closest_marker("sql_mutation")]
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's chromium binary (skips locally, fails under CI, when it is not installed)."""

@@ -1,0 +1,78 @@
+"""Print the mutation score of `make mutate`'s mutmut run, per module and in all.
+
+Score = killed / (mutants - equivalent). Survivors, mutants no test reaches and timeouts all count
+against it; a survivor leaves the denominator only when EQUIVALENT below names it with the reason
+no test can tell it from the original. Run after `mutmut run`: `python -m tests.mutation_score`.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+TARGET = 0.85
+# mutant name -> why it behaves exactly as the original (reviewed by hand; `mutmut show NAME`)
+EQUIVALENT: dict[str, str] = {}
+
+
+def module_of(mutant: str) -> str:
+    """`ingest.streams.runs.xǁRunsǁmethod__mutmut_3` -> `ingest.streams.runs`."""
+    return re.split(r"\.x[_ǁ]", mutant, maxsplit=1)[0]
+
+
+def results() -> dict[str, str]:
+    mutmut = Path(sys.executable).with_name("mutmut")
+    out = subprocess.run(
+        [str(mutmut), "results", "--all", "true"], capture_output=True, text=True, check=True
+    ).stdout
+    pairs = (line.strip().rsplit(": ", 1) for line in out.splitlines() if ": " in line)
+    return {name: status for name, status in pairs}
+
+
+def main() -> int:
+    statuses = results()
+    if not statuses:
+        print("no mutmut results: run `mutmut run` first")
+        return 1
+    by_module: dict[str, Counter] = defaultdict(Counter)
+    for name, status in statuses.items():
+        by_module[module_of(name)]["equivalent" if name in EQUIVALENT else status] += 1
+    print(f"{'module':<32} {'mutants':>7} {'killed':>7} {'survived':>8} {'no test':>7} "
+          f"{'equiv.':>6} {'score':>6}")  # fmt: skip
+    total: Counter = Counter()
+    for module in sorted(by_module):
+        counts = by_module[module]
+        total.update(counts)
+        print(_row(module, counts))
+    print(_row("all", total))
+    unchecked = total["not checked"]
+    survivors = [n for n, s in statuses.items() if s != "killed" and n not in EQUIVALENT]
+    if survivors:
+        print(f"\nnot killed ({len(survivors)}): `mutmut show NAME` for each")
+        for name in sorted(survivors):
+            print(f"  {name}: {statuses[name]}")
+    if EQUIVALENT:
+        print(f"\nequivalent ({len(EQUIVALENT)}):")
+        for name, reason in sorted(EQUIVALENT.items()):
+            print(f"  {name}: {reason}")
+    if unchecked:
+        print(f"\n{unchecked} mutants not checked yet: the run was interrupted")
+    return 0
+
+
+def _row(name: str, counts: Counter) -> str:
+    mutants = sum(counts.values())
+    scored = mutants - counts["equivalent"]
+    score = counts["killed"] / scored if scored else 1.0
+    flag = "" if score >= TARGET else "  < target"
+    return (
+        f"{name:<32} {mutants:>7} {counts['killed']:>7} {counts['survived']:>8} "
+        f"{counts['no tests']:>7} {counts['equivalent']:>6} {score:>6.1%}{flag}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
