@@ -104,3 +104,17 @@ def test_drill_downs_list_exactly_the_scope(snapshot):
     assert details.change_failures(_scope("web"))["deployment_id"].tolist() == [4]
     timeline = details.timeline(_scope("api"))
     assert timeline["day"].astype(str).tolist() == ["2026-11-02", "2026-11-05"]
+
+
+def test_a_metric_without_data_gets_no_level_never_the_best(snapshot):
+    summary = pd.Series(
+        {
+            "deploy_days": 3,
+            "deploy_days_per_week_p50": 3.0,
+            "deploy_days_per_month_p50": 3.0,
+            "lead_time_p50_seconds": float("nan"),  # no changes
+            "change_fail_rate": 0.0,
+            "recovery_p50_seconds": None,  # no failures
+        }
+    )
+    assert data.levels(summary, "2023") == {"deployment_frequency": "high", "change_fail_rate": "elite"}  # fmt: skip
