@@ -7,7 +7,7 @@ import pytest
 
 from ingest.client import GitHubClient
 from ingest.payloads import deployment_row, rows_or_skips
-from ingest.store import SCHEMA_VERSION, Store, StoredEtag
+from ingest.store import SCHEMA_VERSION, Store, StoredEtag, StoreError, check_database
 from ingest.streams.base import Page, StreamContext
 from settings.config import Settings
 
@@ -152,3 +152,53 @@ def test_upsert_sees_changes_to_and_from_null_and_nothing_else(tmp_path):
             to_value = tx.upsert("workflow_runs", [run(1, "queued") | {"conclusion": "success"}])
             to_null = tx.upsert("workflow_runs", [run(1, "queued") | {"conclusion": None}])
         assert [(c.new, c.updated) for c in (same, to_value, to_null)] == [(0, 0), (0, 1), (0, 1)]
+
+
+def test_a_file_named_raw_is_refused_before_anything_is_written(tmp_path):
+    path = tmp_path / "data" / "Raw.duckdb"
+    message = (
+        f"{path}: a database file named Raw.duckdb clashes with the schema `raw` (DuckDB names "
+        "the catalog after the file); use another name, e.g. dora.duckdb"
+    )
+    for refuse in (check_database, Store):
+        with pytest.raises(StoreError) as refused:
+            refuse(path)
+        assert str(refused.value) == message
+    assert not (tmp_path / "data").exists()
+
+
+def test_check_database_refuses_what_the_store_cannot_use_and_writes_nothing(tmp_path):
+    check_database(tmp_path / "new" / "deeper" / "dora.duckdb")  # made on first use: fine
+    assert list(tmp_path.iterdir()) == []
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError) as refused:
+        check_database(blocker / "sub" / "dora.duckdb")
+    assert str(refused.value) == (
+        f"{blocker / 'sub' / 'dora.duckdb'}: cannot create the database ({blocker} is not a folder)"
+    )
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_bytes(b"\x00not a database" * 512)
+    with pytest.raises(StoreError, match=rf"^{garbage}: cannot open the database \(.+\)$"):
+        check_database(garbage)
+    assert garbage.read_bytes() == b"\x00not a database" * 512
+
+
+def test_a_newer_schema_is_refused_and_the_current_one_is_fine(tmp_path):
+    path = tmp_path / "dora.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table plain (x int)")  # no raw schema yet: nothing to refuse
+    check_database(path)
+    Store(path).close()
+    check_database(path)
+    with duckdb.connect(str(path)) as con:
+        assert con.execute("select version from raw.schema_version").fetchall() == [(SCHEMA_VERSION,)]  # fmt: skip
+        con.execute("insert into raw.schema_version values (?, now()::timestamp)", [SCHEMA_VERSION + 1])  # fmt: skip
+    newer = (
+        f"{path}: written by raw schema version {SCHEMA_VERSION + 1}, newer than this dora's "
+        f"version {SCHEMA_VERSION}; upgrade dora-pipeline (the database was left as it is)"
+    )
+    for refuse in (check_database, Store):
+        with pytest.raises(StoreError) as refused:
+            refuse(path)
+        assert str(refused.value) == newer

@@ -129,9 +129,12 @@ MUTATIONS: list[SqlMutation] = [
     M("revert-message-starts-with-revert",
       "2: a revert's message starts with `Revert \"`",
       REVERTS, "where starts_with(message, 'Revert \"')", "where true", GUARD),
-    M("reverted-in-the-same-scope",
-      "2: the deployment to which C is attributed in that scope is reverted",
-      REVERTED, "        and original.environment = shipping_revert.environment\n", "", GUARD),
+    # (dropping `original.environment = ...` instead is equivalent: the failures join on the
+    # environment again, and deployment ids are unique per repo)
+    M("reverted-is-where-c-is-attributed",
+      "2: the deployment to which C is attributed as a change in that scope is reverted",
+      REVERTED, "coalesce(original.deployment_id, first_deployments.deployment_id) as deployment_id",
+      "first_deployments.deployment_id as deployment_id", GUARD),
     M("incident-needs-an-incident-label",
       "2: an incident is an issue carrying one of the incident labels",
       INCIDENTS,

@@ -1,0 +1,60 @@
+"""Edges of METRICS.md rules that the SQL mutation list (sql_mutations.py) showed untested.
+
+Each test pins one rule with a scenario worked out by hand; the list names the mutation it kills.
+"""
+
+from model_scenario import at, sha
+
+from settings.config import EnvironmentSettings, Settings
+
+
+def test_only_a_message_starting_with_revert_quote_is_a_revert(scenario):
+    # METRICS.md 2: a revert's message starts with `Revert "` AND names the commit. "Undo ..."
+    # that names b in its body is an ordinary change: b is not reverted, nothing is rework.
+    scenario.chain(["a", "b", "c"])
+    scenario.commit("u", ["c"], at(-1), message=f"Undo change b\n\nThis reverts commit {sha('b')}.")
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "b", at(1))
+    scenario.ok(3, "c", at(2))
+    scenario.ok(4, "u", at(3))
+    scenario.build()
+    rows = scenario.deployments()
+    assert [rows[i]["is_change_failure"] for i in (1, 2, 3, 4)] == [False, False, False, False]
+    assert [rows[i]["is_rework"] for i in (1, 2, 3, 4)] == [False, False, False, False]
+
+
+def test_a_revert_reverts_only_in_the_scope_that_shipped_it(scenario):
+    # METRICS.md 2: the deployment to which C is attributed IN THAT SCOPE is reverted. The revert
+    # of b reached staging only: production's deployment of b stands.
+    scenario.chain(["a", "b", "c"])
+    scenario.commit("r", ["c"], at(-1), message=f'Revert "change b"\n\nThis reverts commit {sha("b")}.')  # fmt: skip
+    scenario.ok(1, "a", at(0), environment="staging")
+    scenario.ok(2, "b", at(1), environment="staging")
+    scenario.ok(3, "r", at(3), environment="staging")
+    scenario.ok(11, "a", at(0.5))
+    scenario.ok(12, "b", at(2))
+    scenario.build()
+    rows = scenario.deployments()
+    assert rows[2]["failure_reasons"] == "reverted" and rows[3]["is_rework"]
+    assert not rows[12]["is_change_failure"] and not rows[12]["is_rework"]
+
+
+def test_a_service_label_attributes_to_that_services_deployment(scenario):
+    # METRICS.md 2: `service:NAME` narrows an incident to one service. web deployed last, but
+    # the incident says service:api, so it belongs to api's deployment 2.
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0), environment="api-production")
+    scenario.ok(2, "b", at(1), environment="api-production")
+    scenario.ok(3, "c", at(2), environment="web-production")
+    scenario.incident(1, at(3), closed=at(4), labels=["incident", "service:api"])
+    scenario.incident(2, at(3.5), closed=at(4), labels=["incident"])  # no label: latest, web's
+    pattern = r"^(?P<service>[a-z]+)-(?P<environment>\w+)$"
+    scenario.build(Settings(environments=EnvironmentSettings(service_pattern=pattern)))
+    assert scenario.query(
+        "select number, service, deployment_id from marts.incidents order by 1"
+    ) == [  # fmt: skip
+        (1, "api", 2),
+        (2, "web", 3),
+    ]
+    rows = scenario.deployments()
+    assert (rows[2]["failure_reasons"], rows[3]["failure_reasons"]) == ("incident", "incident")
