@@ -119,7 +119,11 @@ WEEKLY = [
     ("acme/web", "web", "production", REPORT_WEEK, 1, 1, 0, 0.0, 200000.0, 200000.0, None, 0.0),
     # older than the trend window: must not show
     ("acme/old", "old", "production", date(2026, 9, 7), 9, 5, 0, 0.0, 60.0, 60.0, None, 0.0),
-]
+    # environments outside the promotion order (previews): counted, not listed
+    ("acme/web", "web", "preview-pr-7", REPORT_WEEK, 2, 1, 0, 0.0, None, None, None, 0.0),
+    ("acme/web", "web", "preview-pr-8", REPORT_WEEK, 1, 1, 1, 0.5, None, None, None, 0.0),
+    ("acme/web", "web", "preview-pr-9", REPORT_WEEK, 0, 0, 0, None, None, None, None, None),
+]  # fmt: skip
 
 
 def _ts(day: int, hour: int = 10) -> datetime:

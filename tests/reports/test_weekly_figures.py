@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
-from snapshot_fixture import REPORT_WEEK, SCRIPT
+from snapshot_fixture import AS_OF, REPORT_WEEK, SCRIPT
 
 from models.publish import snapshot_path
 from reports.figures import default_week, gather_week
@@ -97,3 +97,15 @@ def test_level_crossings_compare_this_week_with_the_last_in_production(snapshot_
         ("acme/platform", "api", "deployment frequency", "high", "elite", True),
         ("acme/platform", "api", "change fail rate", "elite", "low", False),
     ]
+
+
+def test_the_week_carries_the_snapshot_facts_and_counts_other_environments(snapshot_db):
+    figures = gather_week(snapshot_db, REPORT_WEEK)
+    assert (figures.week_start, figures.week_end) == (
+        REPORT_WEEK,
+        date(2026, 11, 23),
+    )  # end excluded
+    assert (figures.as_of, figures.built_at) == (AS_OF, AS_OF + timedelta(minutes=5))
+    assert figures.edition == "2023"
+    # previews pr-7 (2 deployments) and pr-8 (a failed attempt, 1 deployment); pr-9 had nothing
+    assert figures.other_environments == {"environments": 2, "deployments": 3}
