@@ -15,7 +15,36 @@ from pathlib import Path
 
 TARGET = 0.85
 # mutant name -> why it behaves exactly as the original (reviewed by hand; `mutmut show NAME`)
-EQUIVALENT: dict[str, str] = {}
+_NEUTRALISE_IS_IDENTITY = (
+    "neutralise() returns every non-string (NaN, None, numbers, times) unchanged, so mapping it "
+    "over more columns or over missing values changes no cell"
+)
+_STAGING_NAME = (
+    "the staging folder exists only while the export runs and is removed in every case; its name "
+    "and place are not observable afterwards (its place matters only across filesystems)"
+)
+_SQL_CASE = "the SQL text upper-cased: keywords and unquoted names are case-insensitive"
+_ZIP_STRICT = "both sequences are built from the same rows, so they always have the same length"
+_RMTREE = (
+    "rmtree of a folder the export itself made, which it can always remove: no error to ignore"
+)
+EQUIVALENT: dict[str, str] = {
+    "models.export.x_safe_for_spreadsheets__mutmut_4": _NEUTRALISE_IS_IDENTITY,
+    "models.export.x_safe_for_spreadsheets__mutmut_7": _NEUTRALISE_IS_IDENTITY,
+    "models.export.x_safe_for_spreadsheets__mutmut_9": _NEUTRALISE_IS_IDENTITY,
+    **{f"models.export.x_export__mutmut_{n}": _STAGING_NAME for n in (22, 23, 24, 25, 26, 27)},
+    **{f"models.export.x_export__mutmut_{n}": _ZIP_STRICT for n in (33, 36, 37)},
+    **{f"models.export.x_export__mutmut_{n}": _RMTREE for n in (60, 62, 63)},
+    "models.export.x__write_table__mutmut_17": "pandas reads index=None as false: no index column",
+    **{
+        f"dashboard.data.x__scoped__mutmut_{n}": "no query of the pages uses $edition from the "
+        "scope (levels() passes the edition itself), and unused parameters are dropped"
+        for n in (3, 4)
+    },
+    "dashboard.data.x_snapshot_info__mutmut_3": _SQL_CASE,
+    "ingest.store.xǁStoreǁetag__mutmut_7": _SQL_CASE,
+    **{f"dashboard.data.x_levels__mutmut_{n}": _ZIP_STRICT for n in (21, 24, 29)},
+}
 
 
 def module_of(mutant: str) -> str:
@@ -49,7 +78,9 @@ def main() -> int:
         print(_row(module, counts))
     print(_row("all", total))
     unchecked = total["not checked"]
-    survivors = [n for n, s in statuses.items() if s != "killed" and n not in EQUIVALENT]
+    survivors = [
+        n for n, s in statuses.items() if s not in ("killed", "not checked") and n not in EQUIVALENT
+    ]
     if survivors:
         print(f"\nnot killed ({len(survivors)}): `mutmut show NAME` for each")
         for name in sorted(survivors):

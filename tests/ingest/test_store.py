@@ -202,3 +202,21 @@ def test_a_newer_schema_is_refused_and_the_current_one_is_fine(tmp_path):
         with pytest.raises(StoreError) as refused:
             refuse(path)
         assert str(refused.value) == newer
+
+
+def test_delete_counts_what_it_removed_and_skip_records_a_reason(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        with store.transaction() as tx:
+            tx.upsert("workflow_runs", [run(1, "queued"), run(2, "queued"), run(3, "completed")])
+            assert tx.delete("workflow_runs", "repo = ? and status = ?", ["o/r", "queued"]) == 2
+            assert tx.delete("workflow_runs", "repo = ?", ["elsewhere/r"]) == 0
+            tx.skip("o/r", "runs", "run 9", "x" * 600)  # a reason is kept to 500 characters
+            tx.skip("o/r", "runs", "run 9", "bad created_at")  # the latest reason wins
+        assert store.query("select run_id from raw.workflow_runs") == [(3,)]
+        assert store.query("select repo, stream, item_key, reason from raw.skipped_items") == [
+            ("o/r", "runs", "run 9", "bad created_at")
+        ]
+        with store.transaction() as tx:
+            tx.skip("o/r", "pulls", "pull 4", "y" * 600)
+        (reason,) = store.query("select reason from raw.skipped_items where stream = 'pulls'")[0]
+        assert reason == "y" * 500
