@@ -215,9 +215,12 @@ MUTATIONS: list[SqlMutation] = [
       "        quantile_cont(recovery_seconds",
       "cast(date_trunc('week', restored_at) as date) as week_start,\n"
       "        quantile_cont(recovery_seconds", OPERATOR),
+    # (int_changes__attributed's `success_seq > 1` is equivalent to drop: the commit walk never
+    # lists a scope's first deployment, models/commit_ranges.py, which mutmut covers)
     M("first-deployment-has-no-baseline",
-      "3: the first successful deployment of a scope has no baseline: changes not attributed",
-      CHANGES, "and deployments.success_seq > 1", "and deployments.success_seq >= 1", BOUND),
+      "3: the first successful deployment of a scope has no baseline (counted in data quality)",
+      "marts/data_quality.sql", "where success_seq = 1\n    group by all",
+      "where success_seq <= 2\n    group by all", BOUND),
     M("merge-commits-are-no-changes",
       "3: changes leave out merge commits (more than one parent)",
       CHANGES, "where commits.parent_count <= 1", "where commits.parent_count <= 2", BOUND),

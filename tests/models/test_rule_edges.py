@@ -58,3 +58,16 @@ def test_a_service_label_attributes_to_that_services_deployment(scenario):
     ]
     rows = scenario.deployments()
     assert (rows[2]["failure_reasons"], rows[3]["failure_reasons"]) == ("incident", "incident")
+
+
+def test_recovery_counts_in_the_week_the_failure_started(scenario):
+    # METRICS.md 3: a period's recovery median is over the failures whose START falls in it. The
+    # attempt fails on Friday 6 March and is restored on Monday 9 March (3 days later).
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.failed(2, "b", at(days=4))
+    scenario.ok(3, "c", at(days=7))
+    scenario.build()
+    assert scenario.deployments()[2]["recovery_seconds"] == 3 * 86400
+    weeks = scenario.query("select week_start::varchar, recovery_p50_seconds from marts.dora_weekly order by 1")  # fmt: skip
+    assert weeks == [("2026-03-02", 3 * 86400.0), ("2026-03-09", None)]
