@@ -71,3 +71,16 @@ def test_recovery_counts_in_the_week_the_failure_started(scenario):
     assert scenario.deployments()[2]["recovery_seconds"] == 3 * 86400
     weeks = scenario.query("select week_start::varchar, recovery_p50_seconds from marts.dora_weekly order by 1")  # fmt: skip
     assert weeks == [("2026-03-02", 3 * 86400.0), ("2026-03-09", None)]
+
+
+def test_a_rollback_by_pattern_ships_no_changes(scenario):
+    # METRICS.md 3: changes are those of a counted success that is NOT a rollback. Deployment 3
+    # ships the new commit c but says it is a rollback: c is not one of its changes.
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "b", at(1))
+    scenario.ok(3, "c", at(2), description="Rollback of the b release")
+    scenario.build()
+    rows = scenario.deployments()
+    assert rows[3]["is_rollback"] and rows[3]["change_count"] == 0
+    assert scenario.query("select deployment_id, sha from marts.changes") == [(2, sha("b"))]
