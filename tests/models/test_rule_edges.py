@@ -84,3 +84,15 @@ def test_a_rollback_by_pattern_ships_no_changes(scenario):
     rows = scenario.deployments()
     assert rows[3]["is_rollback"] and rows[3]["change_count"] == 0
     assert scenario.query("select deployment_id, sha from marts.changes") == [(2, sha("b"))]
+
+
+def test_the_median_of_an_even_count_is_interpolated(scenario):
+    # METRICS.md 3: the median is quantile_cont(0.5): lead times of 1 h and 4 h give 2.5 h.
+    scenario.chain(["base"], authored=at(-200))
+    scenario.commit("v", ["base"], at(23))
+    scenario.commit("w", ["v"], at(20))
+    scenario.ok(1, "base", at(0))
+    scenario.ok(2, "w", at(24))
+    scenario.build()
+    assert scenario.query("select lead_time_p50_seconds from marts.dora_weekly") == [(2.5 * 3600,)]
+    assert scenario.deployments()[2]["lead_time_p50_seconds"] == 2.5 * 3600
