@@ -96,3 +96,57 @@ def test_the_median_of_an_even_count_is_interpolated(scenario):
     scenario.build()
     assert scenario.query("select lead_time_p50_seconds from marts.dora_weekly") == [(2.5 * 3600,)]
     assert scenario.deployments()[2]["lead_time_p50_seconds"] == 2.5 * 3600
+
+
+def test_a_pull_requests_own_commits_keep_their_own_author_dates(scenario):
+    # METRICS.md 3: only the squash or merge commit starts at the PR's first commit. p1 and p2
+    # are PR 7's own commits (merged by m, a merge commit: no change itself): each keeps its date.
+    scenario.commit("base", [], at(-30))
+    scenario.commit("p1", ["base"], at(-10))
+    scenario.commit("p2", ["p1"], at(-5))
+    scenario.commit("m", ["base", "p2"], at(0.5))
+    scenario.pull_request(7, "m", at(-4), at(0.5), commits=[("p1", at(-10)), ("p2", at(-5))])
+    scenario.ok(1, "base", at(-20))
+    scenario.ok(2, "m", at(1))
+    scenario.build()
+    changes = scenario.query("select sha, lead_time_seconds, pr_number from marts.changes order by 2")  # fmt: skip
+    assert changes == [(sha("p2"), 6 * 3600, 7), (sha("p1"), 11 * 3600, 7)]
+
+
+def test_a_lead_time_of_exactly_one_day_is_not_elite(scenario):
+    # METRICS.md 4 (2023): elite is a median BELOW one day; exactly 24 h is high.
+    scenario.commit("base", [], at(-100))
+    scenario.commit("c", ["base"], at(0))
+    scenario.ok(1, "base", at(-50))
+    scenario.ok(2, "c", at(24))
+    scenario.build()
+    assert scenario.query("select lead_time_p50_seconds, lead_time_level from marts.dora_summary") == [(86400.0, "high")]  # fmt: skip
+
+
+def _daily_deployments(scenario, days):
+    names = [f"d{day}" for day in days]
+    scenario.chain(names, authored=at(-200))
+    for deployment_id, (name, day) in enumerate(zip(names, days, strict=True), start=1):
+        scenario.ok(deployment_id, name, at(1, days=day))
+
+
+def test_the_weekly_median_is_over_the_whole_weeks_of_the_window(scenario):
+    # METRICS.md 4: 14 days up to as_of = two whole weeks: 5 deploy days in the last, 1 in the
+    # one before: median 3 (a third, empty bucket would make it 1).
+    _daily_deployments(scenario, [2, 8, 9, 10, 11, 12])
+    scenario.build(as_of=at(days=14), window_days=14)
+    assert scenario.query("select deploy_days, deploy_days_per_week_p50 from marts.dora_summary") == [(6, 3.0)]  # fmt: skip
+
+
+def test_the_summary_window_excludes_its_start_and_includes_its_end(scenario):
+    # METRICS.md 6: (window_start, as_of]. Two deployments exactly at the start are out, the one
+    # exactly at as_of is in, with one in between: 2.
+    scenario.chain(["a", "b", "c", "d"], authored=at(-200))
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "b", at(0))
+    scenario.ok(3, "c", at(days=3))
+    scenario.ok(4, "d", at(days=14))
+    scenario.build(as_of=at(days=14), window_days=14)
+    assert scenario.query("select deployments, counted_attempts from marts.dora_summary") == [
+        (2, 2)
+    ]
