@@ -1,8 +1,10 @@
 """Print the mutation score of `make mutate`'s mutmut run, per module and in all.
 
-Score = killed / (mutants - equivalent). Survivors, mutants no test reaches and timeouts all count
-against it; a survivor leaves the denominator only when EQUIVALENT below names it with the reason
-no test can tell it from the original. Run after `mutmut run`: `python -m tests.mutation_score`.
+Score = killed / (checked mutants - equivalent); a mutant whose tests time out or crash counts as
+killed, survivors and mutants no test reaches count against it, and a survivor leaves the
+denominator only when EQUIVALENT below names it with the reason no test can tell it from the
+original. Mutants an interrupted run did not reach are shown apart, never scored.
+Run after `mutmut run`: `python -m tests.mutation_score`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 TARGET = 0.85
+# a mutant the tests did not let pass: failed, hung (mutmut's timeout) or crashed the run
+DETECTED = {"killed", "timeout", "segfault", "caught by type check"}
 # mutant name -> why it behaves exactly as the original (reviewed by hand; `mutmut show NAME`)
 _NEUTRALISE_IS_IDENTITY = (
     "neutralise() returns every non-string (NaN, None, numbers, times) unchanged, so mapping it "
@@ -68,9 +72,13 @@ def main() -> int:
         return 1
     by_module: dict[str, Counter] = defaultdict(Counter)
     for name, status in statuses.items():
-        by_module[module_of(name)]["equivalent" if name in EQUIVALENT else status] += 1
-    print(f"{'module':<32} {'mutants':>7} {'killed':>7} {'survived':>8} {'no test':>7} "
-          f"{'equiv.':>6} {'score':>6}")  # fmt: skip
+        if name in EQUIVALENT:
+            status = "equivalent"
+        elif status in DETECTED:
+            status = "killed"
+        by_module[module_of(name)][status] += 1
+    print(f"{'module':<32} {'mutants':>7} {'unchecked':>9} {'killed':>7} {'survived':>8} "
+          f"{'no test':>7} {'equiv.':>6} {'score':>6}")  # fmt: skip
     total: Counter = Counter()
     for module in sorted(by_module):
         counts = by_module[module]
@@ -79,7 +87,9 @@ def main() -> int:
     print(_row("all", total))
     unchecked = total["not checked"]
     survivors = [
-        n for n, s in statuses.items() if s not in ("killed", "not checked") and n not in EQUIVALENT
+        n
+        for n, s in statuses.items()
+        if s not in DETECTED and s != "not checked" and n not in EQUIVALENT
     ]
     if survivors:
         print(f"\nnot killed ({len(survivors)}): `mutmut show NAME` for each")
@@ -96,12 +106,12 @@ def main() -> int:
 
 def _row(name: str, counts: Counter) -> str:
     mutants = sum(counts.values())
-    scored = mutants - counts["equivalent"]
-    score = counts["killed"] / scored if scored else 1.0
-    flag = "" if score >= TARGET else "  < target"
+    scored = mutants - counts["not checked"] - counts["equivalent"]
+    score = f"{counts['killed'] / scored:6.1%}" if scored else "     -"
+    flag = "  < target" if scored and counts["killed"] / scored < TARGET else ""
     return (
-        f"{name:<32} {mutants:>7} {counts['killed']:>7} {counts['survived']:>8} "
-        f"{counts['no tests']:>7} {counts['equivalent']:>6} {score:>6.1%}{flag}"
+        f"{name:<32} {mutants:>7} {counts['not checked']:>9} {counts['killed']:>7} "
+        f"{counts['survived']:>8} {counts['no tests']:>7} {counts['equivalent']:>6} {score}{flag}"
     )
 
 
