@@ -150,3 +150,22 @@ def test_the_summary_window_excludes_its_start_and_includes_its_end(scenario):
     assert scenario.query("select deployments, counted_attempts from marts.dora_summary") == [
         (2, 2)
     ]
+
+
+def test_a_rollback_is_rework_even_when_it_restored_nothing(scenario):
+    # METRICS.md 3: a rollback is rework in itself. Incident 1 closed at 2 h restored deployment
+    # 2 before the rollback 3 at 3 h, so 3 restored nothing; it is still rework. Rework rate is
+    # over successful counted deployments: 1 of 3 (the failed attempt 4 is not in it).
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "b", at(1))
+    scenario.incident(1, at(1.5), closed=at(2))
+    scenario.ok(3, "a", at(3))
+    scenario.failed(4, "c", at(4))
+    scenario.build()
+    rows = scenario.deployments()
+    assert rows[2]["restored_by_deployment_id"] is None and rows[2]["restored_at"] == at(2)
+    assert rows[3]["is_rollback"] and rows[3]["is_rework"]
+    (week,) = scenario.records("select deployments, counted_attempts, rework_rate from marts.dora_weekly")  # fmt: skip
+    assert (week["deployments"], week["counted_attempts"]) == (3, 4)
+    assert week["rework_rate"] == 1 / 3
