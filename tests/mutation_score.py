@@ -47,6 +47,27 @@ EQUIVALENT: dict[str, str] = {
     },
     "dashboard.data.x_snapshot_info__mutmut_3": _SQL_CASE,
     "ingest.store.xǁStoreǁetag__mutmut_7": _SQL_CASE,
+    **{
+        f"reports.figures.x__change_failures__mutmut_{n}": "the fallback for snapshots without "
+        "failure_started_at computes exactly what the mart's failure_started_at holds"
+        for n in (2, 4, 5, 6, 7, 10, 13, 14)
+    },
+    **{
+        f"reports.figures.x__production_first__mutmut_{n}": "production listed twice: the list "
+        "is only used for membership and first position, which do not change"
+        for n in (4, 5)
+    },
+    "reports.figures.x_default_week__mutmut_10": _SQL_CASE,
+    "reports.figures.x__snapshot_info__mutmut_9": _SQL_CASE,
+    **{
+        name: "DuckDB runs a query without parameters the same with None as with []"
+        for name in (
+            "reports.figures.x__snapshot_info__mutmut_4",
+            "reports.figures.x__data_quality__mutmut_31",
+        )
+    },
+    "reports.figures.x_default_week__mutmut_2": 'without snapshot_info, None and "" both fall '
+    "through `latest or today or date.today()`",
     **{f"dashboard.data.x_levels__mutmut_{n}": _ZIP_STRICT for n in (21, 24, 29)},
 }
 

@@ -306,6 +306,14 @@ def build_snapshot(path: Path) -> Path:
                 None,
             ),
         ]
+        # the first instant of the next week: in no list of the report week
+        next_monday = datetime(2026, 11, 23)
+        deployments.append(
+            ("acme/platform", "api", "production", 199, "deployments_api", "9" * 40, "failure",
+             next_monday, None, next_monday, False, False, False, True, "deploy_failed", None,
+             None, 0, None, 9199, run + "9199", commit + "9" * 40, "deploy", True, True, None,
+             None)
+        )  # fmt: skip
         con.executemany(
             "insert into deployments values (" + ",".join(["?"] * 27) + ")", deployments
         )
@@ -368,6 +376,11 @@ def build_snapshot(path: Path) -> Path:
                 197000.0,
             ),
         ]
+        changes.append(
+            ("acme/platform", "api", "production", "9" * 40, 199, next_monday - timedelta(days=30),
+             next_monday, 30 * 86400.0, None, commit + "9" * 40, "next week's change", "dev",
+             None, None, None, None, None)
+        )  # fmt: skip
         con.executemany("insert into changes values (" + ",".join(["?"] * 17) + ")", changes)
         con.executemany(
             "insert into promotion_lag values (?,?,?,?,?)",

@@ -109,3 +109,20 @@ def test_the_week_carries_the_snapshot_facts_and_counts_other_environments(snaps
     assert figures.edition == "2023"
     # previews pr-7 (2 deployments) and pr-8 (a failed attempt, 1 deployment); pr-9 had nothing
     assert figures.other_environments == {"environments": 2, "deployments": 3}
+
+
+def test_without_snapshot_info_the_default_week_is_the_last_complete_one_before_today(tmp_path):
+    db = tmp_path / "dora.duckdb"
+    with duckdb.connect(str(snapshot_path(db))) as con:
+        con.execute("create table deployments (repo varchar)")
+    assert default_week(db, today=date(2026, 11, 25)) == REPORT_WEEK
+    assert (
+        default_week(db, today=date(2026, 11, 23)) == REPORT_WEEK
+    )  # Monday: that week is not over
+
+
+def test_a_week_with_nothing_stuck_says_none_and_production_comes_first(snapshot_db):
+    figures = gather_week(snapshot_db, date(2026, 10, 26))
+    assert (figures.stuck_promotions, figures.stuck_promotions_total) == ([], 0)
+    figures = gather_week(snapshot_db, REPORT_WEEK, environments=["development", "staging", "production"])  # fmt: skip
+    assert [s.environment for s in figures.scopes] == ["production", "production", "staging"]
