@@ -47,6 +47,15 @@ EQUIVALENT: dict[str, str] = {
     },
     "dashboard.data.x_snapshot_info__mutmut_3": _SQL_CASE,
     "ingest.store.xǁStoreǁetag__mutmut_7": _SQL_CASE,
+    "ingest.store.xǁStoreǁstate__mutmut_7": _SQL_CASE,
+    "models.commit_ranges.xǁHistoryǁ__init____mutmut_1": "History.shas is kept for callers; "
+    "the walk and build() never read it",
+    "models.commit_ranges.xǁHistoryǁfirst_deployments__mutmut_23": "the previous deployment's "
+    "walk ends only when open_new is 0, so `open_new = new` and `+= new` give the same value",
+    "models.commit_ranges.xǁHistoryǁfirst_deployments__mutmut_38": "re-queues parents already "
+    "queued or closed; they are skipped when popped: more work, the same rows",
+    "models.commit_ranges.xǁHistoryǁfirst_deployments__mutmut_58": "new parents popped after "
+    "every shipped mark: the same rows after walking more history (a speed loss, bench_models)",
     **{
         f"reports.figures.x__change_failures__mutmut_{n}": "the fallback for snapshots without "
         "failure_started_at computes exactly what the mart's failure_started_at holds"
