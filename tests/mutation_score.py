@@ -48,6 +48,17 @@ EQUIVALENT: dict[str, str] = {
     "dashboard.data.x_snapshot_info__mutmut_3": _SQL_CASE,
     "ingest.store.xǁStoreǁetag__mutmut_7": _SQL_CASE,
     "ingest.store.xǁStoreǁstate__mutmut_7": _SQL_CASE,
+    **{
+        f"ingest.store.xǁTransactionǁ{name}": _SQL_CASE
+        for name in (
+            "set_state__mutmut_6",
+            "set_state__mutmut_8",
+            "skip__mutmut_6",
+            "skip__mutmut_8",
+        )
+    },
+    "ingest.store.xǁStoreǁstate__mutmut_12": "set_state always stores details as JSON text, so "
+    "the empty-details branch is never taken on rows the store wrote",
     "models.commit_ranges.xǁHistoryǁ__init____mutmut_1": "History.shas is kept for callers; "
     "the walk and build() never read it",
     "models.commit_ranges.xǁHistoryǁfirst_deployments__mutmut_23": "the previous deployment's "
