@@ -25,6 +25,8 @@ DEPLOY_RULE = (
 )
 # Strings a malicious repository could put in a commit message, an issue title, a description.
 POISON = '=HYPERLINK("http://evil")<script>alert(\'x\')</script>"; drop table deployments; --'
+# A description a spreadsheet would also run: formulas may start with "-" as well as "=".
+DASH_POISON = "-2+3+cmd|' /C calc'!A0"
 
 
 @dataclass
@@ -108,7 +110,7 @@ def poison_raw_strings(db: Path) -> None:
         con.execute("update raw.pull_requests set title = ? || title", [POISON])
         con.execute("update raw.workflows set name = ? || name", [POISON])
         con.execute("update raw.workflow_runs set name = ? || name", [POISON])
-        con.execute("update raw.deployments set description = ?", [POISON])
+        con.execute("update raw.deployments set description = ?", [DASH_POISON])
 
 
 def run_pipeline(

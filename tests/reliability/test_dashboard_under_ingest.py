@@ -41,9 +41,7 @@ def _browser_helpers():
 
 
 browser = _browser_helpers()
-pytestmark = pytest.mark.skipif(
-    not browser.CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"
-)
+pytestmark = pytest.mark.usefixtures("chromium")
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 WARNINGS = "[data-testid='stAlertContentWarning']"
 CAPTION_END = re.compile(r"– (\d\d [A-Z][a-z]{2} \d{4})")

@@ -125,7 +125,11 @@ WEEKLY = [
     ("acme/web", "web", "production", REPORT_WEEK, 1, 1, 0, 0.0, 200000.0, 200000.0, None, 0.0),
     # older than the trend window: must not show
     ("acme/old", "old", "production", date(2026, 9, 7), 9, 5, 0, 0.0, 60.0, 60.0, None, 0.0),
-]
+    # environments outside the promotion order (previews): counted, not listed
+    ("acme/web", "web", "preview-pr-7", REPORT_WEEK, 2, 1, 0, 0.0, None, None, None, 0.0),
+    ("acme/web", "web", "preview-pr-8", REPORT_WEEK, 1, 1, 1, 0.5, None, None, None, 0.0),
+    ("acme/web", "web", "preview-pr-9", REPORT_WEEK, 0, 0, 0, None, None, None, None, None),
+]  # fmt: skip
 
 
 # acme/platform's proposal saves 6 - 2 = 4 manual steps per release over the four weeks up to the
@@ -374,6 +378,14 @@ def build_snapshot(path: Path) -> Path:
                 None,
             ),
         ]
+        # the first instant of the next week: in no list of the report week
+        next_monday = datetime(2026, 11, 23)
+        deployments.append(
+            ("acme/platform", "api", "production", 199, "deployments_api", "9" * 40, "failure",
+             next_monday, None, next_monday, False, False, False, True, "deploy_failed", None,
+             None, 0, None, 9199, run + "9199", commit + "9" * 40, "deploy", True, True, None,
+             None)
+        )  # fmt: skip
         con.executemany(
             "insert into deployments values (" + ",".join(["?"] * 27) + ", null)", deployments
         )
@@ -443,6 +455,11 @@ def build_snapshot(path: Path) -> Path:
                 197000.0,
             ),
         ]
+        changes.append(
+            ("acme/platform", "api", "production", "9" * 40, 199, next_monday - timedelta(days=30),
+             next_monday, 30 * 86400.0, None, commit + "9" * 40, "next week's change", "dev",
+             None, None, None, None, None)
+        )  # fmt: skip
         con.executemany(
             "insert into changes values (" + ",".join(["?"] * 17) + ")", changes + AUTH_CHANGES
         )

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ import pytest
 from settings.config import ConfigError, Settings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "dora.example.toml"
+README = EXAMPLE.with_name("README.md")
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -83,7 +85,10 @@ def test_dora_config_env_var_is_read(tmp_path, monkeypatch):
     assert settings.incidents.attribution_window_hours == 6
 
 
-def test_help_lists_commands():
+def test_help_lists_every_command_the_readme_documents():
+    documented = re.findall(r"^\| `dora ([\w-]+)", README.read_text(), flags=re.MULTILINE)
+    assert len(documented) == len(set(documented)) >= 11, documented
     result = run_cli("--help")
     assert result.returncode == 0
-    assert "config" in result.stdout
+    listed = re.findall(r"^│ ([a-z][\w-]*) {2,}\S", result.stdout, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(documented), result.stdout
