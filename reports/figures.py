@@ -88,6 +88,8 @@ class WeeklyFigures:
     data_quality: dict[str, Any] = field(default_factory=dict)
     other_environments: dict[str, int] = field(default_factory=dict)
     orchestration: dict[str, Any] | None = None
+    goals: list[dict[str, Any]] = field(default_factory=list)  # each goal's latest period
+    team: str | None = None  # a team's email: only its scopes
 
     @property
     def week_end(self) -> date:
