@@ -247,3 +247,28 @@ create table if not exists raw.compared_shas (
     fetched_at timestamp,
     primary key (repo, sha)
 );
+
+-- GitHub teams (only with `teams_from_github = true`): replaced whole per organisation at each
+-- sync, so a deleted team or a repository taken away from a team disappears.
+create table if not exists raw.github_teams (
+    org varchar not null,
+    slug varchar not null,
+    team_id bigint,
+    name varchar,
+    description varchar,
+    html_url varchar,
+    parent_slug varchar,
+    payload json,
+    primary key (org, slug)
+);
+
+-- The repositories of each team (`GET /orgs/{org}/teams/{team_slug}/repos`); `repo_full_name`,
+-- not `repo`: these rows belong to the organisation, not to one repository's sync.
+create table if not exists raw.github_team_repositories (
+    org varchar not null,
+    team_slug varchar not null,
+    repo_full_name varchar not null,
+    role_name varchar,
+    payload json,
+    primary key (org, team_slug, repo_full_name)
+);

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from models.shards import SHARD_COLUMNS
+from models.team_tables import write_team_tables
 from settings.config import Settings
 
 
@@ -177,6 +178,20 @@ def matcher_macros(settings: Settings) -> list[str]:
     ]
 
 
+def write_cfg_tables(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame], types: dict[str, str]
+) -> None:
+    """Replace each `cfg.<name>` with its frame, typed by `types[name]` (an empty frame too)."""
+    con.execute("create schema if not exists cfg")
+    for name, frame in frames.items():
+        con.execute(f"create or replace table cfg.{name} ({types[name]})")
+        if len(frame):
+            con.register("_cfg_frame", frame)
+            columns = ", ".join(frame.columns)
+            con.execute(f"insert into cfg.{name} ({columns}) select {columns} from _cfg_frame")
+            con.unregister("_cfg_frame")
+
+
 def write_settings_tables(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -184,14 +199,8 @@ def write_settings_tables(
     window_days: int | None = None,
 ) -> None:
     """Replace the `cfg` schema's tables with the settings in effect for this build."""
-    con.execute("create schema if not exists cfg")
-    for name, frame in settings_frames(settings, as_of, window_days).items():
-        con.execute(f"create or replace table cfg.{name} ({_TYPES[name]})")
-        if len(frame):
-            con.register("_cfg_frame", frame)
-            columns = ", ".join(frame.columns)
-            con.execute(f"insert into cfg.{name} ({columns}) select {columns} from _cfg_frame")
-            con.unregister("_cfg_frame")
+    write_cfg_tables(con, settings_frames(settings, as_of, window_days), _TYPES)
+    write_team_tables(con, settings)
     for macro in matcher_macros(settings):
         con.execute(macro)
     # written by the build over shards (models.shards); empty for a single writer

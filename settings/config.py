@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from settings.alerts import AlertSettings
+from settings.teams import GoalSettings, LevelSettings, TeamSettings
+
 DEFAULT_CONFIG_PATH = Path("dora.toml")
 
 DEFAULT_ENVIRONMENT_ALIASES: dict[str, str] = {
@@ -168,6 +171,24 @@ class Settings(_Section):
     email: EmailSettings = Field(default_factory=EmailSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     scale_out: ScaleOutSettings = Field(default_factory=ScaleOutSettings)
+    # `[[teams]]` is an array of tables, so the switch lives beside it, not in a `[teams]` table
+    teams_from_github: bool = False  # GET /orgs/{org}/teams and each team's repositories
+    teams: list[TeamSettings] = Field(default_factory=list)
+    goals: list[GoalSettings] = Field(default_factory=list)
+    levels: LevelSettings = Field(default_factory=LevelSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @model_validator(mode="after")
+    def _teams_and_goals_agree(self) -> Settings:
+        names = [team.name.lower() for team in self.teams]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"teams: {duplicated[0]!r} is defined twice")
+        if not self.teams_from_github:  # GitHub's teams are known only once ingested
+            for goal in self.goals:
+                if goal.team != "*" and goal.team.lower() not in names:
+                    raise ValueError(f"goals: team {goal.team!r} is not in [[teams]]")
+        return self
 
     @field_validator("repos")
     @classmethod

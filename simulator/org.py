@@ -39,7 +39,7 @@ from importlib import resources
 
 import yaml
 
-from simulator import activity, delivery, infra, patterns, releases
+from simulator import activity, degrade, delivery, infra, patterns, releases
 from simulator.events import World
 from simulator.people import engineers
 from simulator.records import Organisation, Repository, Workflow
@@ -181,13 +181,20 @@ def generate_organisation(
     return org
 
 
-def advance(org: Organisation, days: int) -> None:
-    """Generate `days` more days of activity in place; the end moves forward, truth is redone."""
+def advance(org: Organisation, days: int, failures: tuple[str, ...] = ()) -> None:
+    """Generate `days` more days of activity in place; the end moves forward, truth is redone.
+
+    `failures`: repositories whose production releases of those days all fail
+    (`simulator.degrade`).
+    """
     if days < 1:
         raise ValueError("days must be at least 1")
     world: World = org.generator_state
+    since = org.end
     world.extend(org.end + timedelta(days=days))
     _without_gc(world.run, _HANDLERS)
+    if failures:
+        degrade.incidents_after_releases(world, {repo.lower() for repo in failures}, since)
     org.end = world.end
     org.days += days
     _finish(org, world)

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DORA, PrefectServer, base_env
 from fault_runs import organisation, serve, sync_in_process
 from figures import Figures
 from table_diff import SYNC_BOOKKEEPING, compare_databases
+
+from tests.reliability.harness import DORA, PrefectServer, base_env
 
 
 @pytest.fixture(scope="session")
