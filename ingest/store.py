@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 SCHEMA_FILE = Path(__file__).with_name("raw_schema.sql")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: raw.commit_files
 
 # Upgrades for files created by an older raw_schema.sql (additive only: MODELS reads these tables).
 UPGRADES = ("alter table raw.http_etags add column if not exists summary json",)

@@ -44,6 +44,7 @@ from simulator.events import World
 from simulator.people import engineers
 from simulator.records import Organisation, Repository, Workflow
 from simulator.sim import FastRandom, RepoSim
+from simulator.touched_files import BUMP, initial_files
 from simulator.truth import compute_truth
 
 SCALES = ("demo", "tiny", "large")
@@ -121,10 +122,10 @@ def _new_repo(world: World, name: str, kind: str, scale: str, start: datetime) -
         if not adopted_later:
             repo.workflow_files[path] = text
     _environments(sim, created)
-    sha = sim.commit((), team[0], created, "Initial commit")
+    sha = sim.commit((), team[0], created, "Initial commit", files=initial_files(kind, services))
     for days_before in (90, 30, 7):
         sha = sim.commit((sha,), team[days_before % len(team)], start - timedelta(days=days_before),
-                         "Bump dependencies")  # fmt: skip
+                         "Bump dependencies", files=BUMP)  # fmt: skip
     sim.advance_main(sha, None, ())
     return sim
 
