@@ -25,6 +25,9 @@ Choices made while modelling (the truth's own choices are in `simulator.truth`):
   run is `cancelled`).
 - Incidents open 20 min - 6 h after the release they follow, or, for the one meant to stay
   unattributed, at least 30 h after the last production release of its service.
+- acme/platform is laid out by service (`services/<name>/...`, shared `libs/`): each commit touches
+  the folders of its pull request's services (`simulator.touched_files`), which the demo config's
+  `[[services]]` path rules read.
 - The patterns METRICS.md's 2026-12-01 amendments are about (retried and superseded deployments,
   a revert shipped with its commit, a failed verification after a redeploy, ...) are played once
   per organisation by `simulator.patterns`, so every scale has them.
