@@ -1,9 +1,12 @@
 """Monorepo services by path (`[[services]]`): a commit is a change of a service only if it touches
 one of the service's paths. Numbers worked out by hand; times are hours from T0."""
 
+import re
+
 import pytest
 from model_scenario import Scenario, at, sha
 
+from models.settings_tables import glob_to_regex
 from settings.config import Settings
 
 HOUR = 3600
@@ -139,3 +142,19 @@ def test_merge_commits_are_no_change_and_a_moved_file_touches_its_old_folder(mon
     # the merge commit is never a change; each pull-request commit counts for its own services
     assert changes(monorepo) == {2: {sha("p2"): 19}, 4: {sha("p1"): 20}}
     assert monorepo.query("select commits_outside_service_paths from marts.data_quality") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("glob", "path", "matches"),
+    [
+        ("services/api/**", "services/api/app/handlers.py", True),
+        ("services/api/**", "services/apis/app.py", False),
+        ("services/*/app.py", "services/api/app.py", True),
+        ("services/*/app.py", "services/api/v2/app.py", False),  # `*` stays within a folder
+        ("libs/**/client.py", "libs/client.py", True),  # `**/` may be no folder at all
+        ("libs/**/client.py", "libs/a/b/client.py", True),
+        ("*.md", "docs/runbook.md", False),  # anchored at the repository root
+    ],
+)
+def test_path_globs_read_like_gitignore_anchored_at_the_root(glob, path, matches):
+    assert bool(re.search(glob_to_regex(glob), path)) is matches
