@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from flows.engine import use_prefect
+from ingest.store import create_missing_raw_tables
 from models import incremental, runner
 from models.publish import publish
 from models.settings_tables import write_settings_tables
@@ -61,6 +62,7 @@ def build_models(
                 )
         else:
             record_shards(con, [])
+            create_missing_raw_tables(con)  # e.g. raw.commit_files, before the next ingest
             result, plan = incremental.build(con, write_settings, full=full)
     log.info("build: %s (%s)", "full" if plan.full else "incremental", plan.reason)
     return result

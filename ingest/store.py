@@ -133,6 +133,18 @@ def check_database(path: str | Path) -> None:
         con.close()
 
 
+def create_missing_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create, empty, the raw tables that a database written by an older ingest lacks, so a build
+    before the next ingest finds every table the models read. Only in a single writer's database
+    (one with raw tables): a sharded build's `raw` holds views of the shards (`models.shards`)."""
+    tables = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() and schema_name = 'raw'"
+    ).fetchone()[0]
+    if tables:
+        con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
 class Store:
     """One DuckDB file holding schema `raw`; thread-safe for the ingest's writers."""
 

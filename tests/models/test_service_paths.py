@@ -3,9 +3,11 @@ one of the service's paths. Numbers worked out by hand; times are hours from T0.
 
 import re
 
+import duckdb
 import pytest
 from model_scenario import Scenario, at, sha
 
+from flows.build import build_models
 from models.settings_tables import glob_to_regex
 from settings.config import Settings
 
@@ -158,3 +160,19 @@ def test_merge_commits_are_no_change_and_a_moved_file_touches_its_old_folder(mon
 )
 def test_path_globs_read_like_gitignore_anchored_at_the_root(glob, path, matches):
     assert bool(re.search(glob_to_regex(glob), path)) is matches
+
+
+def test_a_database_an_older_ingest_wrote_still_builds(monorepo, tmp_path):
+    """raw.commit_files came with raw schema 3: a build before the next ingest creates it empty
+    (without path rules nothing reads its rows) instead of failing on the missing table."""
+    monorepo.chain(["a", "b"], authored=at(-10))
+    monorepo.ok(1, "a", at(-5))
+    monorepo.ok(2, "b", at(0))
+    monorepo.load()
+    monorepo.con.execute("drop table raw.commit_files")
+    monorepo.con.close()
+    build_models(monorepo.path, Settings())
+    with duckdb.connect(str(monorepo.path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.commit_files").fetchone() == (0,)
+        assert con.execute("select count(*) from marts.changes").fetchone() == (1,)
+    monorepo.con = duckdb.connect(str(monorepo.path))  # for the fixture's teardown
