@@ -92,6 +92,11 @@ def commit_files_row(ctx: StreamContext, sha: str) -> tuple[dict[str, Any], list
         row["status"] = "not_found"
     if row["status"] != "ok":
         return {**row, "paths": None, "file_count": None, "payload": None}, bad
+    return files_row(ctx.repo, sha, files), bad
+
+
+def files_row(repo: str, sha: str, files: list[dict]) -> dict[str, Any]:
+    """The row of a commit whose files GitHub listed (each a dict with a `filename`)."""
     paths: dict[str, None] = {}  # ordered and unique
     for item in files:
         paths[item["filename"]] = None
@@ -99,4 +104,5 @@ def commit_files_row(ctx: StreamContext, sha: str) -> tuple[dict[str, Any], list
             paths[item["previous_filename"]] = None
     kept = ("filename", "status", "previous_filename", "additions", "deletions")
     listing = [{k: item[k] for k in kept if k in item} for item in files]  # patches left out
-    return {**row, "paths": list(paths), "file_count": len(files), "payload": dump(listing)}, bad
+    return {"repo": repo, "sha": sha, "status": "ok", "paths": list(paths),
+            "file_count": len(files), "payload": dump(listing)}  # fmt: skip
