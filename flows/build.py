@@ -15,6 +15,7 @@ import duckdb
 from alerts.cycle import deliver, raise_before_publish
 from alerts.model import Alert
 from flows.engine import use_prefect
+from ingest.store import create_missing_raw_tables
 from models import incremental, runner
 from models.publish import publish
 from models.settings_tables import write_settings_tables
@@ -64,6 +65,7 @@ def build_models(
                 )
         else:
             record_shards(con, [])
+            create_missing_raw_tables(con)  # e.g. raw.commit_files, before the next ingest
             result, plan = incremental.build(con, write_settings, full=full)
     log.info("build: %s (%s)", "full" if plan.full else "incremental", plan.reason)
     return result
