@@ -24,7 +24,6 @@ from alerts.model import Alert
 from reports import formatting
 from settings.config import Settings
 from settings.metrics_catalogue import label_of_level_key
-from settings.teams import GOAL_METRICS
 
 PREVIOUS = "previous_snapshot"
 
@@ -58,16 +57,6 @@ def _owners(con: duckdb.DuckDBPyConnection, repo: str, service: str | None) -> t
         sql = "select distinct team from marts.team_scopes where repo = ? and service = ?"
         params = [repo, service]
     return tuple(sorted(team for (team,) in con.execute(sql, params).fetchall()))
-
-
-def _goal_value(metric: str, value: float | None) -> str:
-    """A goal's measured value the way its target reads (frequency per week)."""
-    unit = GOAL_METRICS[metric]
-    if unit == "duration":
-        return formatting.duration(value)
-    if unit == "rate":
-        return formatting.rate(value)
-    return formatting.NO_DATA if value is None else f"{value:g} a week"
 
 
 def level_drops(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Alert]:
@@ -165,7 +154,7 @@ def goals_missed(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Ale
                 severity="warning",
                 title=f"{team} missed a goal: {row['goal']}",
                 lines=(
-                    f"Measured {_goal_value(row['metric'], row['value'])} from {row['period_start']:%Y-%m-%d} to {last_day:%Y-%m-%d} "  # fmt: skip
+                    f"Measured {formatting.goal_value(row['metric'], row['value'])} from {row['period_start']:%Y-%m-%d} to {last_day:%Y-%m-%d} "  # fmt: skip
                     f"({row['counted_deployments']} counted deployments); the period before met it.",
                 ),
                 teams=(team,) if row["unit_kind"] == "team" else (),

@@ -16,9 +16,11 @@ BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, YELLOW, GREY = (
 PALETTE = [BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, GREY]
 # Deployment kinds keep the same colour and shape on every chart; shape repeats the meaning so
 # colour is never the only cue.
-KINDS = ["success", "change failure", "failed deploy", "rollback", "redeploy", "unfinished"]
-KIND_COLOURS = [BLUE, PURPLE, VERMILLION, ORANGE, GREY, SKY]
-KIND_SHAPES = ["circle", "diamond", "cross", "triangle-down", "square", "triangle-up"]
+KINDS = ["success", "change failure", "failed deploy", "retried", "rollback", "redeploy",
+         "unfinished", "superseded"]  # fmt: skip
+KIND_COLOURS = [BLUE, PURPLE, VERMILLION, YELLOW, ORANGE, GREY, SKY, GREEN]
+KIND_SHAPES = ["circle", "diamond", "cross", "triangle-left", "triangle-down", "square",
+               "triangle-up", "triangle-right"]  # fmt: skip
 FONT = "Source Sans Pro, sans-serif"
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
-from dashboard.data import AT, IN_SCOPE, IN_TEAM, _scoped
+from dashboard.data import AT, IN_SCOPE, IN_TEAM, PERIOD, TEAM_KEYS, _scoped
 from dashboard.scope import Scope
 from dashboard.snapshot import query
 
@@ -75,25 +75,31 @@ def promotion_trend(scope: Scope) -> pd.DataFrame:
 
 
 def before_after(scope: Scope, pivot: date) -> pd.DataFrame:
-    """Side-by-side figures for [start, pivot) and [pivot, end] of the scope's period."""
+    """Side-by-side figures for the scope's period before and after the start of `pivot`.
+
+    The DORA figures of each side come from `dora_period` (the one definition `dora_summary`
+    uses): before = [start, pivot), after = [pivot, end), its [start, end) convention.
+    """
     return query(
-        f"""
-        with counted as (
-            select *, {AT} >= $pivot as after
-            from deployments where {IN_SCOPE} and is_counted and {AT} >= $start and {AT} < $end
-        ),
-        lead as (
-            select deployed_at >= $pivot as after,
-                quantile_cont(lead_time_seconds, 0.5) as lead_time_p50_seconds
-            from changes
-            where {IN_SCOPE} and deployed_at >= $start and deployed_at < $end
-            group by 1
+        PERIOD
+        + f"""
+        with figures as (
+            select false as after, * from dora_period('deployments', 'changes', $start, $pivot,
+                $repo, $service, $environment, false, {TEAM_KEYS})
+            union all by name
+            select true as after, * from dora_period('deployments', 'changes', $pivot, $end,
+                $repo, $service, $environment, false, {TEAM_KEYS})
         ),
         rollbacks as (
-            select rolled.deployed_at >= $pivot as after,
+            select rolled.deployed_at > $pivot as after,
                 quantile_cont(date_diff('second', rolled.deployed_at, back.deployed_at), 0.5)
                     as rollback_p50_seconds
-            from counted rolled join deployments back on back.deployment_id = rolled.rolled_back_by
+            from (
+                select * from deployments
+                where {IN_SCOPE} and is_counted and deployed_at > $start and deployed_at <= $end
+            ) rolled
+            join deployments back
+                on back.repo = rolled.repo and back.deployment_id = rolled.rolled_back_by
             group by 1
         ),
         manual as (
@@ -101,35 +107,20 @@ def before_after(scope: Scope, pivot: date) -> pd.DataFrame:
             from workflow_runs_weekly
             where {IN_REPO} and week_start >= $start and week_start < $end
             group by 1
-        ),
-        sides as (
-            select
-                after,
-                count(*) filter (outcome = 'success') as deployments,
-                count(*) filter (is_change_failure) as change_failures,
-                count(*) as counted_deployments,
-                quantile_cont(recovery_seconds, 0.5) filter (is_change_failure)
-                    as recovery_p50_seconds
-            from counted group by after
         )
         select
-            case when p.after then 'after' else 'before' end as period,
-            coalesce(s.deployments, 0) as deployments,
-            coalesce(s.deployments, 0)
-                / (date_diff('day', case when p.after then $pivot else $start end,
-                                    case when p.after then $end else $pivot end) / 7.0)
-                as deploys_per_week,
-            l.lead_time_p50_seconds / 3600 as lead_time_p50_hours,
-            s.change_failures / nullif(s.counted_deployments, 0) as change_fail_rate,
-            s.recovery_p50_seconds / 3600 as recovery_p50_hours,
-            m.manual_runs / nullif(s.deployments, 0) as manual_runs_per_release,
+            case when f.after then 'after' else 'before' end as period,
+            f.deployments,
+            f.deploys_per_week,
+            f.lead_time_p50_seconds / 3600 as lead_time_p50_hours,
+            f.change_fail_rate,
+            f.recovery_p50_seconds / 3600 as recovery_p50_hours,
+            m.manual_runs / nullif(f.deployments, 0) as manual_runs_per_release,
             r.rollback_p50_seconds / 3600 as rollback_p50_hours
-        from (values (false), (true)) p(after)
-        left join sides s using (after)
-        left join lead l using (after)
+        from figures f
         left join rollbacks r using (after)
         left join manual m using (after)
-        order by p.after
+        order by f.after
         """,
         **_scoped(scope, pivot=datetime.combine(pivot, time.min)),
     )

@@ -13,10 +13,11 @@ from settings.paths import DEFAULT_DB
 
 @task(name="build-models")
 def build_models_task(
-    db: str, config: str | None, as_of: datetime | None, window_days: int | None
+    db: str, config: str | None, as_of: datetime | None, window_days: int | None, full: bool
 ) -> int:
     """Build and test the models; returns the number of models built."""
-    return len(build_models(db, load_settings(config), as_of, window_days).models)
+    settings = load_settings(config)
+    return len(build_models(db, settings, as_of, window_days, full=full).models)
 
 
 @task(name="raise-alerts")
@@ -47,11 +48,13 @@ def build(
     config: str | None = None,
     as_of: datetime | None = None,
     window_days: int | None = None,
+    full: bool = False,
     deliver_alerts: bool = True,
 ) -> str:
-    """Build the SQL models, run the SQL tests, then publish the snapshot."""
+    """Build the SQL models (only the repositories with new raw rows, unless `full`), run the
+    SQL tests, then publish the snapshot."""
     # --- Transform ---
-    build_models_task(db, config, as_of, window_days)
+    build_models_task(db, config, as_of, window_days, full)
     raise_alerts_task(db, config)
     # --- Publish ---
     snapshot = publish_task(db)

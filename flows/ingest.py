@@ -22,7 +22,12 @@ from typing import Any
 from flows.engine import Call, LocalTaskGraph, RetryPolicy, use_prefect
 from flows.shards import shard_of
 from ingest.client import Aborted, BadCredentials, MaxWaitExceeded, TransientError
-from ingest.credentials import CredentialPool, app_from_settings, tokens_from_environment
+from ingest.credentials import (
+    CredentialPool,
+    app_from_settings,
+    for_shard,
+    tokens_from_environment,
+)
 from ingest.streams import STREAMS
 from ingest.streams.base import ProgressCallback
 from ingest.summary import IngestSummary, StopReason
@@ -73,7 +78,8 @@ def run_ingest(
     run = IngestRun(
         settings,
         db,
-        CredentialPool(tokens_from_environment()),  # read here, never a flow parameter
+        # read here, never a flow parameter; a shard uses its own share of the tokens
+        CredentialPool(for_shard(tokens_from_environment(), *(shard or (0, 1)))),
         base_url=base_url,
         since=date.fromisoformat(since) if since else None,
         max_wait=max_wait,

@@ -14,11 +14,18 @@ from settings.config import Settings
 
 
 def glob_to_regex(glob: str) -> str:
-    """Translate a path glob (`*`, `**`, `?`) into an anchored RE2-compatible regex."""
+    """Translate a path glob (`*`, `**`, `?`) into an anchored RE2-compatible regex.
+
+    `*` and `?` stay within one folder; `**` crosses folders, and `**/` also matches no folder at
+    all (`a/**/b` matches `a/b`), as in .gitignore and CODEOWNERS.
+    """
     out: list[str] = []
     i = 0
     while i < len(glob):
-        if glob.startswith("**", i):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
             out.append(".*")
             i += 2
         elif glob[i] == "*":
@@ -101,6 +108,14 @@ def settings_frames(
         ],
         columns=["rule_order", "path_regex", "name_regex", "environment_name", "service"],
     )
+    service_paths = pd.DataFrame(
+        [
+            {"repo": rule.repo, "service": rule.name, "path_glob": glob}
+            for rule in settings.services
+            for glob in rule.paths
+        ],
+        columns=["repo", "service", "path_glob"],
+    )
     return {
         "settings": pd.DataFrame([single]),
         "environment_aliases": aliases,
@@ -117,6 +132,8 @@ def settings_frames(
                 "stage_order": list(range(1, len(env.promotion_order) + 1)),
             }
         ),
+        # `[[services]]` path rules, one row per glob (matched by cfg.in_service_paths)
+        "service_paths": service_paths,
     }
 
 
@@ -131,6 +148,7 @@ _TYPES = {
     "incident_labels": "label varchar",
     "verification_workflows": "workflow varchar",
     "promotion_order": "environment varchar, stage_order integer",
+    "service_paths": "repo varchar, service varchar, path_glob varchar",
 }
 
 
@@ -161,10 +179,17 @@ def matcher_macros(settings: Settings) -> list[str]:
         for i, path, name in rules
     )
 
+    service_cases = " ".join(
+        f"when repo = {_literal(rule.repo)} and service = {_literal(rule.name)} then "
+        f"regexp_matches(path, {_literal('|'.join(glob_to_regex(g) for g in rule.paths))})"
+        for rule in settings.services
+    )
+
     def extract(regex: str | None) -> str:
         if regex is None:
             return "null"
-        return f"nullif(regexp_extract(name, {_literal(regex)}, 1), '')"
+        # names are compared lower-case: the pattern matches `API-Production` as `api-production`
+        return f"nullif(regexp_extract(name, {_literal(regex)}, 1, 'i'), '')"
 
     return [
         "create or replace macro cfg.matches_rollback(text) as "
@@ -174,6 +199,9 @@ def matcher_macros(settings: Settings) -> list[str]:
         + (f"case {rule_cases} end" if rules else "null::integer"),
         f"create or replace macro cfg.environment_part(name) as {extract(environment_regex)}",
         f"create or replace macro cfg.service_part(name) as {extract(service_regex)}",
+        # whether a file path (of lower-cased `repo`) is one of the service's `[[services]]` paths
+        "create or replace macro cfg.in_service_paths(repo, service, path) as "
+        + (f"coalesce(case {service_cases} end, false)" if settings.services else "false"),
     ]
 
 

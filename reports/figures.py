@@ -26,6 +26,8 @@ DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 # data_quality columns (METRICS.md section 5) that say what was left out or estimated ...
 DATA_QUALITY_CAVEATS = (
     "unfinished_deployments",
+    "superseded_deployments",
+    "retried_attempts",
     "estimated_times",
     "changes_without_baseline",
     "negative_lead_times",
@@ -88,6 +90,8 @@ class WeeklyFigures:
     data_quality: dict[str, Any] = field(default_factory=dict)
     other_environments: dict[str, int] = field(default_factory=dict)
     orchestration: dict[str, Any] | None = None
+    goals: list[dict[str, Any]] = field(default_factory=list)  # each goal's latest period
+    team: str | None = None  # a team's email: only its scopes
 
     @property
     def week_end(self) -> date:

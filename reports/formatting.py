@@ -75,6 +75,29 @@ METRICS: list[Metric] = [
 ]
 
 
+def goal_value(metric: str, value: float | None) -> str:
+    """A goal's measured value the way its target reads (frequency and deploy days per week)."""
+    from settings.teams import GOAL_METRICS
+
+    unit = GOAL_METRICS[metric]
+    if unit == "duration":
+        return duration(value)
+    if unit == "rate":
+        return rate(value)
+    return NO_DATA if value is None else f"{value:g} a week"
+
+
+def goal_line(goal: dict) -> str:
+    """`met · Web · Change fail rate <= 15%, over 30 days: 12.5% (3 periods in a row)`."""
+    streak = goal["streak"]
+    value = "" if goal["status"] == "no data" else f": {goal_value(goal['metric'], goal['value'])}"
+    why = f" ({goal['no_data_reason']})" if goal.get("no_data_reason") else ""
+    return (
+        f"{goal['status']} · {goal['team']} · {goal['goal']}{value}{why}, "
+        f"{streak} period{'' if streak == 1 else 's'} in a row"
+    )
+
+
 def trend(values: list[float | None], show: Callable[[float | None], str]) -> str:
     """Oldest to newest, e.g. `3 · 5 · 2 · 6`; a week without data is `–`."""
     return " \u00b7 ".join("\u2013" if value is None else show(value) for value in values)

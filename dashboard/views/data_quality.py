@@ -32,7 +32,7 @@ def render() -> None:
     cols[4].metric("Attributed changes", formats.count(coverage["attributed_changes"]), border=True)
 
     st.subheader("Per repository")
-    st.caption("Unfinished deployments, estimated times, changes without a baseline, excluded negative lead times, unattributed incidents and unresolved commit ranges (METRICS.md section 5).")  # fmt: skip
+    st.caption("Unfinished and superseded deployments, failed and retried attempts (a retry stands for a flaky failure), changes without a baseline, excluded negative lead times, unattributed incidents and unresolved commit ranges (METRICS.md section 5).")  # fmt: skip
     quality = pipeline_data.data_quality(scope)
     if quality.empty:
         st.info("No data-quality rows for this repository.")

@@ -28,7 +28,8 @@ HTML_NAME = 'Deploy "web" <script>alert(1)</script>'
 
 DEPLOYMENT_COLUMNS = [
     "repo", "service", "environment", "deployment_id", "source", "sha", "outcome", "created_at",
-    "deployed_at", "failed_at", "is_redeploy", "is_rollback", "is_rework", "is_change_failure",
+    "deployed_at", "failed_at", "is_redeploy", "is_retried", "is_rollback", "is_rework",
+    "is_change_failure",
     "failure_reasons", "restored_at", "recovery_seconds", "change_count", "lead_time_p50_seconds",
     "run_id", "run_url", "commit_url", "description", "is_counted", "is_manual", "rolled_back_by",
     "restored_by_deployment_id", "environment_name", "failure_started_at", "is_time_estimated",
@@ -66,6 +67,7 @@ def _deployment(repo: str, service: str, environment: str, deployment_id: int, *
         sha=sha,
         outcome="success",
         is_redeploy=False,
+        is_retried=False,
         is_rollback=False,
         is_rework=False,
         is_change_failure=False,

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from dashboard_browser import (
-    CHROMIUM,
     PAGES,
     check_every_page,
     chromium_page,
@@ -16,9 +15,7 @@ from dashboard_browser import (
 )
 from snapshot_factory import build_small
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"
-)
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 def test_every_page_of_the_fixture_renders_in_chromium(tmp_path):

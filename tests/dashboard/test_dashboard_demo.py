@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dashboard_browser import (
-    CHROMIUM,
     SCREENSHOTS,
     chart_report,
     check_every_page,
@@ -83,15 +82,13 @@ def test_period_figures_agree_with_the_dora_summary_mart(demo_db, monkeypatch):
             assert levels == {k: v for k, v in built.items() if not pd.isna(v)}
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")  # fmt: skip
-def test_demo_dashboard_renders_every_page_in_chromium(demo_db):
+def test_demo_dashboard_renders_every_page_in_chromium(demo_db, chromium):
     query = "?from=2026-10-23&to=2026-11-19"
     seen = check_every_page(demo_db, SCREENSHOTS, query)
     assert all(charts == drawn for charts, drawn in seen.values())
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")  # fmt: skip
-def test_pipeline_orchestration_draws_today_and_the_proposal_in_chromium(demo_db):
+def test_pipeline_orchestration_draws_today_and_the_proposal_in_chromium(demo_db, chromium):
     query = "?repo=acme/platform&from=2026-10-23&to=2026-11-19"
     with dashboard_server(demo_db) as url, chromium_page() as page:
         page.goto(f"{url}/pipeline{query}", wait_until="domcontentloaded")
@@ -106,8 +103,7 @@ def test_pipeline_orchestration_draws_today_and_the_proposal_in_chromium(demo_db
         assert page.get_by_text("Manual triggers per release, today").count() == 1
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")  # fmt: skip
-def test_teams_page_compares_both_demo_teams_in_chromium(demo_db):
+def test_teams_page_compares_both_demo_teams_in_chromium(demo_db, chromium):
     # simulator/demo.toml: Platform (acme/platform, acme/infra) and Web (acme/web)
     with dashboard_server(demo_db) as url, chromium_page() as page:
         page.goto(f"{url}/teams?from=2026-10-23&to=2026-11-19", wait_until="domcontentloaded")

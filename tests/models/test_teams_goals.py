@@ -204,3 +204,24 @@ def test_rolling_windows_end_at_each_week_and_at_as_of(scenario):
         (monday + timedelta(days=14), False, monday - timedelta(days=16)),
         (at(3, days=18), True, at(3, days=-12)),
     ]
+
+
+def test_exports_carry_the_teams_of_each_row(scenario, tmp_path):
+    import pandas as pd
+
+    from models.export import export
+    from models.publish import publish
+
+    _ship(scenario, "acme/api", [0, 1], first_id=100)
+    _ship(scenario, "acme/shared", [0, 1], first_id=300)
+    scenario.build(TWO_TEAMS, as_of=at(15, days=2))
+    publish(scenario.con, tmp_path / "work.duckdb")
+    for file_format in ("csv", "parquet"):
+        export(tmp_path / "work.duckdb", tmp_path / file_format, file_format)
+        read = pd.read_csv if file_format == "csv" else pd.read_parquet
+        deployments = read(tmp_path / file_format / f"deployments.{file_format}")
+        teams = dict(zip(deployments["repo"], deployments["teams"], strict=False))
+        assert teams == {"acme/api": "Backend", "acme/shared": "Backend, Frontend"}
+        quality = read(tmp_path / file_format / f"data_quality.{file_format}")  # repository rows
+        assert dict(zip(quality["repo"], quality["teams"], strict=True))["acme/shared"] == "Backend, Frontend"  # fmt: skip
+        assert "teams" not in read(tmp_path / file_format / f"team_scopes.{file_format}").columns
