@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 from auth_config import (
@@ -19,10 +21,12 @@ from snapshot_factory import build_small
 from streamlit.testing.v1 import AppTest
 from test_dashboard_pages import _open
 
+import dashboard
 from dashboard import AUTH_ENV, access, team_slice
 from settings.config import load_settings
 
 EVERY_REPO = {*CORE_REPOS, WEB_ONLY_REPO}
+APP = Path(dashboard.__file__).with_name("app.py")
 
 
 @pytest.fixture
@@ -123,6 +127,28 @@ def test_teams_page_calls_a_viewers_whole_their_teams_not_the_organisation(signe
     app = _open(signed_in(CORE_VIEWER), page="views/teams.py")
     side_by_side = app.dataframe[0].value
     assert side_by_side["team"].tolist() == ["Core", "All your teams"]
+    # Core owns every service of its repositories, so its whole is Core itself, not the organisation.
+    core, whole = (row.drop("team").tolist() for _, row in side_by_side.iterrows())
+    assert core == whole
+    for frame in app.dataframe:
+        assert (
+            not frame.value.astype(str).apply(lambda c: c.str.contains("Web|acme/web")).any().any()
+        )
+
+
+def _admin(app: AppTest, **params: str) -> dict[str, str]:
+    """The Overview's five figures as an admin sees them (a fresh app: its own session)."""
+    app.user = {"is_logged_in": True, "email": ADMIN, "iat": 1}
+    return {m.label: m.value for m in _open(app, **params).metric}
+
+
+def test_a_viewers_overview_figures_are_their_teams_figures(signed_in, auth_config):
+    # The build's own dora_period macro runs on the viewer's slice: a Core viewer's unfiltered
+    # Overview is the admin's Overview filtered to Core (which owns its repositories whole).
+    core = {m.label: m.value for m in _open(signed_in(CORE_VIEWER)).metric}
+    assert len(core) == 5
+    assert core == _admin(AppTest.from_file(str(APP), default_timeout=60), team="Core")
+    assert core != _admin(AppTest.from_file(str(APP), default_timeout=60))
 
 
 @pytest.mark.parametrize(
