@@ -165,7 +165,7 @@ def run_demo(
     result = DemoResult(db=db, snapshot=snapshot, exports=exports, report_html=page, report_eml=eml)
     if serve:
         with progress.step("Starting the dashboard"):
-            result.dashboard_url, result.dashboard = _start_dashboard(db, port)
+            result.dashboard_url, result.dashboard = _start_dashboard(db, port, config)
     result.steps = progress.steps
     result.seconds_to_ready = progress.elapsed()
     return result
@@ -246,10 +246,15 @@ def _ingest(db: Path, config: Path, settings, base_url: str, repos: list[str]) -
     return f"{summary.requests} requests, {rows} rows in {summary.seconds:.1f} s"
 
 
-def _start_dashboard(db: Path, port: int) -> tuple[str, subprocess.Popen]:
-    """`dora dashboard` in a child process; returns once Streamlit answers its health check."""
+def _start_dashboard(db: Path, port: int, config: Path) -> tuple[str, subprocess.Popen]:
+    """`dora dashboard` in a child process; returns once Streamlit answers its health check.
+
+    With the demo's own config: a dora.toml in the current folder (its `[dashboard.auth]` or
+    viewers) is not the demo's, and must not make its loopback dashboard ask for sign-in.
+    """
+    options = ["--db", str(db), "--port", str(port), "--config", str(config)]
     dashboard = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "dashboard", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "flows.cli", "dashboard", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows.demo import DEMO_TOKEN
+from flows.demo import DEMO_TOKEN, _demo_config, _start_dashboard, stop_dashboard
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -86,3 +87,26 @@ def test_demo_never_overwrites_a_database_it_did_not_make(tmp_path):
         "pass --data-dir to run the demo elsewhere"
     ]
     assert (data / "dora.duckdb").read_bytes() == b"a real ingest's database"
+
+
+def test_the_demos_dashboard_ignores_a_dora_toml_with_sign_in_in_the_folder(tmp_path, monkeypatch):
+    # The folder's dora.toml is someone's real one: its [dashboard.auth] (without the secrets in
+    # the environment) would refuse to start; the demo's loopback dashboard uses the demo's config.
+    (tmp_path / "dora.toml").write_text(
+        '[dashboard.auth]\ndiscovery_url = "https://id.example.com/.well-known/openid-configuration"\n'
+        'client_id = "dora"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DORA_CONFIG", raising=False)
+    monkeypatch.delenv("DORA_DASHBOARD_CLIENT_SECRET", raising=False)
+    monkeypatch.setenv("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    data = tmp_path / "data"
+    data.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url, dashboard = _start_dashboard(data / "dora.duckdb", port, _demo_config(data))
+    try:
+        assert url == f"http://127.0.0.1:{port}/"
+    finally:
+        stop_dashboard(dashboard)
