@@ -131,11 +131,15 @@ def _daily_deployments(scenario, days):
 
 
 def test_the_weekly_median_is_over_the_whole_weeks_of_the_window(scenario):
-    # METRICS.md 4: 14 days up to as_of = two whole weeks: 5 deploy days in the last, 1 in the
-    # one before: median 3 (a third, empty bucket would make it 1).
+    # METRICS.md 4: the window (Mon 03-02 09:00, Mon 03-16 09:00] holds one whole ISO week,
+    # 03-09 to 03-15, with 5 deploy days (03-10 to 03-14): median 5. Counting the partial first
+    # week (1 deploy day, 03-04) would give 3, the partial last one (1, 03-16 at 08:00) 3 too,
+    # both 1; 7-day buckets counted back from as_of (1 and 6 deploy days) 3.5.
     _daily_deployments(scenario, [2, 8, 9, 10, 11, 12])
+    scenario.commit("late", ["d12"], at(-200))
+    scenario.ok(7, "late", at(-1, days=14))
     scenario.build(as_of=at(days=14), window_days=14)
-    assert scenario.query("select deploy_days, deploy_days_per_week_p50 from marts.dora_summary") == [(6, 3.0)]  # fmt: skip
+    assert scenario.query("select deploy_days, deploy_days_per_week_p50 from marts.dora_summary") == [(7, 5.0)]  # fmt: skip
 
 
 def test_the_summary_window_excludes_its_start_and_includes_its_end(scenario):
@@ -147,7 +151,7 @@ def test_the_summary_window_excludes_its_start_and_includes_its_end(scenario):
     scenario.ok(3, "c", at(days=3))
     scenario.ok(4, "d", at(days=14))
     scenario.build(as_of=at(days=14), window_days=14)
-    assert scenario.query("select deployments, counted_attempts from marts.dora_summary") == [
+    assert scenario.query("select deployments, counted_deployments from marts.dora_summary") == [
         (2, 2)
     ]
 
@@ -166,6 +170,6 @@ def test_a_rollback_is_rework_even_when_it_restored_nothing(scenario):
     rows = scenario.deployments()
     assert rows[2]["restored_by_deployment_id"] is None and rows[2]["restored_at"] == at(2)
     assert rows[3]["is_rollback"] and rows[3]["is_rework"]
-    (week,) = scenario.records("select deployments, counted_attempts, rework_rate from marts.dora_weekly")  # fmt: skip
-    assert (week["deployments"], week["counted_attempts"]) == (3, 4)
+    (week,) = scenario.records("select deployments, counted_deployments, rework_rate from marts.dora_weekly")  # fmt: skip
+    assert (week["deployments"], week["counted_deployments"]) == (3, 4)
     assert week["rework_rate"] == 1 / 3
