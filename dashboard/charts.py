@@ -333,3 +333,19 @@ def _pivot_chart(column: str, unit: str, grain: str, fmt: str) -> alt.LayerChart
         )
     )
     return themed(alt.layer(line, rule), height=220)
+
+
+@unchecked
+def team_trend(frame: pd.DataFrame, column: str, unit: str, grain: str, fmt: str) -> alt.Chart:
+    """One metric per period, a line per team (the Teams page's trends); gaps where no data."""
+    base = alt.Chart(only(frame, "period_start", "team", column)).encode(
+        x=_period_axis(grain),
+        y=alt.Y(f"{column}:Q", title=unit, axis=alt.Axis(format=fmt)),
+        color=alt.Color("team:N", title="team"),
+        tooltip=[
+            alt.Tooltip("team:N", title="team"),
+            alt.Tooltip("period_start:T", title=f"{grain} starting", format="%Y-%m-%d"),
+            alt.Tooltip(f"{column}:Q", title=unit, format=fmt),
+        ],
+    )
+    return themed(base.mark_line(point=True, strokeWidth=2), height=200)

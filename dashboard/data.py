@@ -13,10 +13,22 @@ from dashboard.scope import Scope
 from dashboard.snapshot import query
 from models.period import PERIOD_MACRO as PERIOD
 
-IN_SCOPE = """
+# A team is the scopes `team_scopes` gives it; the key is compared outside the subquery, so
+# `repo` and `service` are the filtered table's own columns.
+IN_TEAM = """
+    ($team::varchar is null or repo || chr(31) || service in (
+        select repo || chr(31) || service from team_scopes where team = $team
+    ))
+"""
+# The same, as `dora_period`'s scope_keys: NULL for no team, [] for a team that owns nothing.
+TEAM_KEYS = """(case when $team::varchar is null then null else coalesce(
+    (select list(repo || chr(31) || service) from team_scopes where team = $team::varchar), []
+) end)"""
+IN_SCOPE = f"""
     ($repo::varchar is null or repo = $repo)
     and ($service::varchar is null or service = $service)
     and ($environment::varchar is null or environment = $environment)
+    and {IN_TEAM}
 """
 # A deployment belongs to the period of its deployed_at, or failed_at for a failed attempt.
 AT = "coalesce(deployed_at, failed_at)"
@@ -62,6 +74,16 @@ def scopes() -> pd.DataFrame:
     )
 
 
+def teams() -> pd.DataFrame:
+    """Every team, in the config's order (GitHub's own teams after it)."""
+    return query("select team, source, recipients from teams order by team_order, team")
+
+
+def team_scopes() -> pd.DataFrame:
+    """Team x repo x service: which scopes each team owns."""
+    return query("select team, repo, service from team_scopes order by all")
+
+
 def snapshot_info() -> pd.DataFrame:
     """When the snapshot was built, the data's as-of time, window, edition and last sync."""
     return query("select * from snapshot_info")
@@ -81,9 +103,9 @@ def period_summary(scope: Scope) -> pd.DataFrame:
     """One row: the five metrics and their parts for the scope's period.
 
     The build's own `dora_period` macro computes them (the one definition `dora_summary` uses),
-    over (first day 00:00, day after the last 00:00]: its convention is (start, end].
+    over [first day 00:00, day after the last 00:00), its [start, end) convention.
     """
-    return query(PERIOD + "select * from dora_period('deployments', 'changes', $start, $end, $repo, $service, $environment, false)", **_scoped(scope))  # fmt: skip
+    return query(PERIOD + f"select * from dora_period('deployments', 'changes', $start, $end, $repo, $service, $environment, false, {TEAM_KEYS})", **_scoped(scope))  # fmt: skip
 
 
 def levels(summary: pd.Series, edition: str) -> dict[str, str | None]:

@@ -6,11 +6,12 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
-from dashboard.data import AT, IN_SCOPE, PERIOD, _scoped
+from dashboard.data import AT, IN_SCOPE, IN_TEAM, PERIOD, TEAM_KEYS, _scoped
 from dashboard.scope import Scope
 from dashboard.snapshot import query
 
-IN_REPO = "($repo::varchar is null or repo = $repo)"
+IN_REPO = """($repo::varchar is null or repo = $repo) and ($team::varchar is null or repo in (
+    select repo from team_repositories where team = $team))"""
 
 
 def workflow_health(scope: Scope) -> pd.DataFrame:
@@ -32,7 +33,7 @@ def workflow_dependencies(scope: Scope) -> pd.DataFrame:
 def promotion_funnel(scope: Scope) -> pd.DataFrame:
     """How many changes of the period reached each environment, and the median wait to get there."""
     return query(
-        """
+        f"""
         select
             environment,
             any_value(stage_order) as stage_order,
@@ -42,6 +43,7 @@ def promotion_funnel(scope: Scope) -> pd.DataFrame:
         from promotion_lag
         where ($repo::varchar is null or repo = $repo)
             and ($service::varchar is null or service = $service)
+            and {IN_TEAM}
             and reached_at >= $start and reached_at < $end
         group by environment
         order by stage_order
@@ -53,7 +55,7 @@ def promotion_funnel(scope: Scope) -> pd.DataFrame:
 def promotion_trend(scope: Scope) -> pd.DataFrame:
     """Median time between consecutive environments, per week or month."""
     return query(
-        """
+        f"""
         select
             date_trunc($grain, reached_at)::date as period_start,
             previous_environment || ' → ' || environment as step,
@@ -62,6 +64,7 @@ def promotion_trend(scope: Scope) -> pd.DataFrame:
         from promotion_lag
         where ($repo::varchar is null or repo = $repo)
             and ($service::varchar is null or service = $service)
+            and {IN_TEAM}
             and reached_at >= $start and reached_at < $end
             and lag_seconds is not null
         group by all
@@ -75,17 +78,17 @@ def before_after(scope: Scope, pivot: date) -> pd.DataFrame:
     """Side-by-side figures for the scope's period before and after the start of `pivot`.
 
     The DORA figures of each side come from `dora_period` (the one definition `dora_summary`
-    uses): before = (start, pivot], after = (pivot, end], its (start, end] convention.
+    uses): before = [start, pivot), after = [pivot, end), its [start, end) convention.
     """
     return query(
         PERIOD
         + f"""
         with figures as (
             select false as after, * from dora_period('deployments', 'changes', $start, $pivot,
-                $repo, $service, $environment, false)
+                $repo, $service, $environment, false, {TEAM_KEYS})
             union all by name
             select true as after, * from dora_period('deployments', 'changes', $pivot, $end,
-                $repo, $service, $environment, false)
+                $repo, $service, $environment, false, {TEAM_KEYS})
         ),
         rollbacks as (
             select rolled.deployed_at > $pivot as after,
@@ -189,6 +192,6 @@ def proposal(repo: str) -> pd.DataFrame:
     """The stored proposal of one repo: file, reason, rationale and its jobs."""
     return query(
         "select file_name, workflow_yaml, reason, rationale, jobs, called_workflows "
-        f"from orchestration_proposals where {IN_REPO}",
+        "from orchestration_proposals where repo = $repo",
         repo=repo,
     )

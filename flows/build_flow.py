@@ -20,6 +20,22 @@ def build_models_task(
     return len(build_models(db, settings, as_of, window_days, full=full).models)
 
 
+@task(name="raise-alerts")
+def raise_alerts_task(db: str, config: str | None) -> int:
+    """Alerts against the snapshot about to be replaced (never fails the flow)."""
+    from alerts.cycle import raise_before_publish
+
+    return len(raise_before_publish(db, load_settings(config)))
+
+
+@task(name="deliver-alerts")
+def deliver_alerts_task(db: str, config: str | None) -> str:
+    """Send what is due; a failed channel is retried at the next build."""
+    from alerts.cycle import deliver
+
+    return deliver(db, load_settings(config)).summary()
+
+
 @task(name="publish-snapshot")
 def publish_task(db: str) -> str:
     """Publish the marts for the readers."""
@@ -33,10 +49,15 @@ def build(
     as_of: datetime | None = None,
     window_days: int | None = None,
     full: bool = False,
+    deliver_alerts: bool = True,
 ) -> str:
     """Build the SQL models (only the repositories with new raw rows, unless `full`), run the
     SQL tests, then publish the snapshot."""
     # --- Transform ---
     build_models_task(db, config, as_of, window_days, full)
+    raise_alerts_task(db, config)
     # --- Publish ---
-    return publish_task(db)
+    snapshot = publish_task(db)
+    if deliver_alerts:
+        deliver_alerts_task(db, config)
+    return snapshot

@@ -98,6 +98,10 @@ def run_ingest(
             names = run.resolve_repos(repos or settings.repos)
             if shard is not None:
                 names = [name for name in names if shard_of(name, shard[1]) == shard[0]]
+            if settings.teams_from_github and (shard is None or shard[0] == 0):
+                from ingest.teams import sync_org_teams
+
+                sync_org_teams(run, repos or settings.repos)
         except FATAL as exc:
             stopped = exc
         # --- Extract and load: one task per repo x stream ---

@@ -171,29 +171,39 @@ def _rebuild_repositories(
         con.execute("use dora_scratch")
         con.execute("create schema raw")
         con.execute("create temp table _changed as select unnest(?::varchar[]) as repo", [repos])
-        for table in _raw_columns(con, here):
+        for table, columns in _raw_columns(con, here).items():
+            only_changed = (
+                "where repo in (select repo from temp._changed)" if "repo" in columns else ""
+            )
             con.execute(
-                f"create view raw.{table} as select * from {here}.raw.{table} "
-                + ("where repo in (select repo from temp._changed)"
-                   if "repo" in _raw_columns(con, here)[table] else "")
-            )  # fmt: skip
+                f"create view raw.{table} as select * from {here}.raw.{table} {only_changed}"
+            )
         write_settings(con)
         runner.run_models(con, per_repo)
         con.execute(f"use {here}")
-        for model in per_repo:
-            if _kind(con, here, model.name) != "table":
-                continue  # a view reads the build's own raw tables
-            con.execute(
-                f"delete from {here}.{model.name} where repo in (select repo from temp._changed)"
-            )
-            con.execute(
-                f"insert into {here}.{model.name} by name select * from dora_scratch.{model.name}"
-            )
+        # One transaction for the swap and the cross-repository models: one commit instead of
+        # one per statement, and readers of this file never see half of it.
+        con.execute("begin")
+        try:
+            for model in per_repo:
+                if _kind(con, here, model.name) != "table":
+                    continue  # a view reads the build's own raw tables
+                con.execute(
+                    f"delete from {here}.{model.name} where repo in (select repo from temp._changed)"
+                )
+                con.execute(
+                    f"insert into {here}.{model.name} by name "
+                    f"select * from dora_scratch.{model.name}"
+                )
+            runner.run_models(con, [m for m in ordered if m.name in across])
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
     finally:
         con.execute(f"use {here}")
         con.execute("drop table if exists temp._changed")
         con.execute("detach dora_scratch")
-    runner.run_models(con, [m for m in ordered if m.name in across])
     return ordered
 
 

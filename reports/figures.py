@@ -90,6 +90,8 @@ class WeeklyFigures:
     data_quality: dict[str, Any] = field(default_factory=dict)
     other_environments: dict[str, int] = field(default_factory=dict)
     orchestration: dict[str, Any] | None = None
+    goals: list[dict[str, Any]] = field(default_factory=list)  # each goal's latest period
+    team: str | None = None  # a team's email: only its scopes
 
     @property
     def week_end(self) -> date:
@@ -134,11 +136,7 @@ def gather_week(db: Path, week_start: date, environments: list[str] | None = Non
             built_at=info.get("built_at"),
             edition=info.get("edition"),
             scopes=scopes,
-            level_crossings=level_crossings(
-                con, week_start, info.get("edition"), info.get("window_days")
-            )
-            if {"dora_levels", "deployments", "changes"} <= tables
-            else [],
+            level_crossings=level_crossings(con, week_start) if "rolling_levels" in tables else [],
             change_failures=_change_failures(con, week_start, shown),
             slowest_changes=_slowest_changes(con, week_start),
             stuck_promotions=stuck,

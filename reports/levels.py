@@ -1,4 +1,9 @@
-"""DORA level crossings: production levels as of one week's end against the week before's."""
+"""DORA level crossings: production levels at one week's end against the week before's.
+
+The levels are the snapshot's `rolling_levels`: each scope banded over a rolling window (30
+days by default) and only with enough counted deployments in it (5 by default), so one bad week
+of a steady service is no crossing, and a level without enough data crosses nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,13 @@ from datetime import date, timedelta
 
 import duckdb
 
-from models.levels import LEVEL_MACRO, METRICS
-from models.period import PERIOD_MACRO
 from reports.snapshot import rows as _rows
+from settings.metrics_catalogue import LEVELLED, label_of_level_key
 
 
 @dataclass(frozen=True)
 class LevelCrossing:
-    """A production DORA level that moved between the previous week and this one."""
+    """A production DORA level that moved between the previous week's end and this one's."""
 
     repo: str
     service: str
@@ -24,86 +28,52 @@ class LevelCrossing:
     improved: bool
 
 
-_METRIC_NAMES = {
-    "deployment_frequency": "deployment frequency",
-    "lead_time": "change lead time",
-    "change_fail_rate": "change fail rate",
-    "recovery": "failed deployment recovery time",
-}
-
-
 def level_crossings(
-    con: duckdb.DuckDBPyConnection,
-    week_start: date,
-    edition: str | None,
-    window_days: int | None = None,
+    con: duckdb.DuckDBPyConnection, week_start: date, team: str | None = None
 ) -> list[LevelCrossing]:
-    """Production levels as of this week's end against those as of the week before's end.
+    """Scopes whose rolling level at this week's end differs from the one at its start.
 
-    Levels are banded over a window, as `dora_summary` bands them: each side is the snapshot's
-    summary window (`window_days`, 90 by default) ending at that week's end, measured by the
-    build's `dora_period` macro and banded by its `dora_level`. A side without data has no level,
-    so it makes no crossing.
+    Both sides must be banded ("not enough data" and "no data" cross nothing); with `team`,
+    only that team's scopes (`team_scopes`).
     """
-    days = window_days or 90
-    ends = {"now": week_start + timedelta(days=7), "before": week_start}
-    sides = "\n            union all by name\n".join(
-        f"""            select '{side}' as side, * from dora_period(
-                'deployments', 'changes', cast(? as timestamp) - to_days(?),
-                cast(? as timestamp), null, null, 'production', true
-            )"""
-        for side in ends
-    )
-    metrics = ", ".join(f"('{metric}')" for metric in METRICS)
+    metrics = ", ".join(f"'{metric}'" for metric in LEVELLED)
     rows = _rows(
         con,
-        PERIOD_MACRO
-        + LEVEL_MACRO
-        + f"""
-        with figures as (
-{sides}
-        ),
-        levelled as (
-            select f.repo, f.service, f.side, m.metric,
-                   dora_level('dora_levels', ?, m.metric, {{
-                       deploy_days_per_week_p50: f.deploy_days_per_week_p50,
-                       deploy_days_per_month_p50: f.deploy_days_per_month_p50,
-                       deploy_days: f.deploy_days,
-                       lead_time_p50_seconds: f.lead_time_p50_seconds,
-                       change_fail_rate: f.change_fail_rate,
-                       recovery_p50_seconds: f.recovery_p50_seconds,
-                   }}) as level
-            from figures as f
-            cross join (values {metrics}) as m (metric)
-        ),
-        levels as (
-            select levelled.*, bands.level_rank
-            from levelled
-            join dora_levels as bands
-                on cast(bands.edition as varchar) = ? and bands.metric = levelled.metric
-                and bands.level = levelled.level
+        f"""
+        with levels as (
+            select repo, service, metric, evaluated_at, level, level_rank
+            from rolling_levels
+            where unit_kind = 'service' and state = 'banded'
+              and evaluated_at in (cast(? as timestamp), cast(? as timestamp))
+              and (cast(? as varchar) is null or exists (
+                  select 1 from team_scopes as owned
+                  where owned.team = cast(? as varchar) and owned.repo = rolling_levels.repo
+                    and owned.service = rolling_levels.service
+              ))
         )
-        select now.repo, now.service, now.metric, before.level as previous_level,
-               now.level, now.level_rank < before.level_rank as improved
+        select now.repo, now.service, now.metric, before.level as previous_level, now.level,
+               now.level_rank < before.level_rank as improved
         from levels as now
         join levels as before
             on before.repo = now.repo and before.service = now.service
-            and before.metric = now.metric and before.side = 'before'
-        where now.side = 'now' and now.level_rank <> before.level_rank
-        order by now.repo, now.service,
-                 list_position([{", ".join(f"'{metric}'" for metric in METRICS)}], now.metric)
+            and before.metric = now.metric and before.evaluated_at = cast(? as timestamp)
+        where now.evaluated_at = cast(? as timestamp) and now.level_rank <> before.level_rank
+        order by now.repo, now.service, list_position([{metrics}], now.metric)
         """,
         [
-            *(value for end in ends.values() for value in (end, days, end)),
-            edition or "2023",
-            edition or "2023",
-        ],
+            week_start,
+            week_start + timedelta(days=7),
+            team,
+            team,
+            week_start,
+            week_start + timedelta(days=7),
+        ],  # fmt: skip
     )
     return [
         LevelCrossing(
             repo=row["repo"],
             service=row["service"],
-            metric=_METRIC_NAMES.get(row["metric"], row["metric"]),
+            metric=label_of_level_key(row["metric"]),
             previous_level=row["previous_level"],
             level=row["level"],
             improved=bool(row["improved"]),

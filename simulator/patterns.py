@@ -49,11 +49,18 @@ def plan(sim: RepoSim) -> None:
     sim.schedule(day + timedelta(hours=hour), f"{sim.kind}_patterns", 0, {})
 
 
-def _push(sim: RepoSim, t: datetime, message: str, services: tuple[str, ...] = ()) -> str:
+def _push(
+    sim: RepoSim,
+    t: datetime,
+    message: str,
+    services: tuple[str, ...] = (),
+    files: tuple[str, ...] | None = None,
+) -> str:
     """A commit pushed straight to main by its maintainer, with the CI runs a push starts."""
     engineer = sim.team[0]
-    sha = sim.commit((sim.main,), engineer, t, message)
-    sim.advance_main(sha, None, services or sim.services[:1])
+    services = services or sim.services[:1]
+    sha = sim.commit((sim.main,), engineer, t, message, files=files, services=services)
+    sim.advance_main(sha, None, services)
     push_runs(sim, t, sha, sim.repo.default_branch, engineer, None)
     return sha
 
@@ -77,7 +84,8 @@ def on_web_patterns(sim: RepoSim, t: datetime, stage: int, state: dict) -> None:
         web_staging(sim, t + _MINUTE, state["change"], engineer, 0.0, 0.0)
         after = t + 40 * _MINUTE
     elif stage == 1:  # the change is reverted before it is released
-        state["revert"] = _push(sim, t, _revert_message(sim, state["change"]))
+        reverted = sim.repo.commits[state["change"]]
+        state["revert"] = _push(sim, t, _revert_message(sim, state["change"]), files=reverted.files)
         web_staging(sim, t + _MINUTE, state["revert"], engineer, 0.0, 0.0)
         after = t + 20 * _MINUTE
     elif stage == 2:  # the release of both fails on a flaky runner ...

@@ -25,7 +25,8 @@ def on_adopt(sim: RepoSim, t: datetime) -> None:
     """The team commits `master-pipeline.yml`; from now on every merge ships by itself."""
     engineer = sim.team[0]
     sha = sim.commit((sim.main,), engineer, t, "Adopt the master pipeline\n\nPromotes "
-                     "development -> staging -> production with automatic rollback.")  # fmt: skip
+                     "development -> staging -> production with automatic rollback.",
+                     files=(W + "master-pipeline.yml",))  # fmt: skip
     sim.advance_main(sha, None, ())
     path = W + "master-pipeline.yml"
     for workflow in sim.repo.workflows:

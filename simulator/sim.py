@@ -19,6 +19,7 @@ from simulator.records import (
     Repository,
     WorkflowRun,
 )
+from simulator.touched_files import service_files
 
 if TYPE_CHECKING:
     from simulator.events import World
@@ -132,7 +133,10 @@ class RepoSim:
         message: str,
         committer: Person | None = None,
         committed: datetime | None = None,
+        files: tuple[str, ...] | None = None,
+        services: tuple[str, ...] = (),
     ) -> str:
+        """A new commit; it touches `files`, else new files of `services` (touched_files)."""
         sha = self.world.next_sha()
         self.repo.commits[sha] = Commit(
             sha=sha,
@@ -142,6 +146,7 @@ class RepoSim:
             committer=committer or author.person,
             committer_date=committed or local_time(author, authored),
             message=message,
+            files=service_files(sha, self.kind, services) if files is None else files,
         )
         return sha
 

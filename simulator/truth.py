@@ -29,6 +29,10 @@ room, so that the models can be held to the same reading:
   is attributed to, else null.
 - Pattern-only rollbacks (description matches, sha new) roll back the previous successful
   deployment; the generator never makes one (its rollbacks always redeploy an older sha).
+- Services by path: when the demo config (`simulator/demo.toml`) has `[[services]]` path rules
+  for a repo x service, a commit is among that service's changes only if one of its paths (a
+  moved file's new and previous path) matches one of the service's globs: `*` and `?` within a
+  folder, `**` any number of folders. Everything else (reverts, hotfixes) follows from the changes.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 
 from simulator.records import Commit, Organisation, Repository
 from simulator.release_habits import intended_order
+from simulator.touched_files import service_paths, touches
 
 ROLLBACK = re.compile(r"(?i)\brollback\b")
 REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
@@ -202,9 +207,13 @@ class _RepoFacts:
 
 
 def _classify_scope(
-    scope: list[dict], facts: _RepoFacts, attributed: dict[str, dict]
+    scope: list[dict],
+    facts: _RepoFacts,
+    attributed: dict[str, dict],
+    globs: tuple[str, ...] | None = None,
 ) -> list[dict]:
-    """Redeploys, rollbacks and changes of one scope; returns its successful attempts in order."""
+    """Redeploys, rollbacks and changes of one scope; returns its successful attempts in order.
+    With `globs` (the service's path rules), only commits touching them are its changes."""
     done = sorted((a for a in scope if a["outcome"] == "success"),
                   key=lambda a: (a["deployed_at"], a["deployment_id"]))  # fmt: skip
     seen: dict[str, int] = {}
@@ -223,6 +232,8 @@ def _classify_scope(
             for sha in commit_range(facts.commits, facts.gen, d["sha"], prev["sha"]):
                 if len(facts.commits[sha].parents) > 1 or sha in attributed:
                     continue
+                if globs is not None and not touches(facts.commits[sha].files, globs):
+                    continue  # not this service's change: it touches none of its paths
                 attributed[sha] = d
                 d["changes"].append(sha)
         seen[d["sha"]] = i
@@ -345,7 +356,8 @@ def compute_truth(org: Organisation, world, adopted_at: datetime) -> dict:
         done_by_scope = {}
         for key, scope in scopes.items():
             attributed: dict[str, dict] = {}
-            done_by_scope[key] = _classify_scope(scope, facts, attributed)
+            globs = service_paths().get((repo.full_name.lower(), key[0]))
+            done_by_scope[key] = _classify_scope(scope, facts, attributed, globs)
             _mark_reverts_and_hotfixes(done_by_scope[key], facts, attributed)
         failed_checks = _verification_failures(repo)
         for done in done_by_scope.values():

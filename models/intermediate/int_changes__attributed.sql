@@ -24,6 +24,16 @@ known_shas as (
     select repo, sha from commits
 ),
 
+-- services with `[[services]]` path rules: a commit is among their changes only if it touches
+-- one of their paths (or its files are unknown); services without rules keep every commit
+ruled_services as (
+    select distinct repo, service from cfg.service_paths
+),
+
+commit_services as (
+    select * from int.int_commits__services
+),
+
 -- A range needs both ends in the history: D's sha and its previous deployment's sha.
 resolvable as (
     select
@@ -61,6 +71,8 @@ joined as (
         pull_requests.pr_url,
         pull_requests.pr_created_at,
         pull_requests.pr_merged_at,
+        ruled_services.service is not null and not commit_services.is_files_known
+            as is_files_unknown,
         -- squash (or merge) commit of a pull request: the work began with its first commit
         case
             when pull_requests.is_merge_commit and pull_requests.first_authored_at is not null
@@ -84,7 +96,15 @@ joined as (
     left join pull_requests
         on pull_requests.repo = reached.repo
         and pull_requests.sha = reached.sha
+    left join ruled_services
+        on ruled_services.repo = lower(reached.repo)
+        and ruled_services.service = reached.service
+    left join commit_services
+        on commit_services.repo = reached.repo
+        and commit_services.sha = reached.sha
+        and commit_services.service = reached.service
     where commits.parent_count <= 1
+        and (ruled_services.service is null or commit_services.is_service_change)
         -- the scope's first deployment has no baseline; rollbacks ship no changes
         and deployments.success_seq > 1
         and not deployments.is_rollback

@@ -1,14 +1,17 @@
 -- The DORA measures of one period: the one definition of a period's aggregation. dora_summary
--- calls it on the build window, the dashboard on the dates picked, the weekly email on the
--- windows its level crossings compare (models/period.py).
--- A period is (period_start, period_end]: what happened after its start, up to and including
--- its end, so a window ending at as_of (by default the latest event) holds that event.
+-- calls it on the build window, the dashboard on the dates picked and either side of a pivot
+-- (models/period.py).
+-- A period is [period_start, period_end), as calendar periods are: an event at the first instant
+-- of a week or a day belongs to it, one at the first instant of the next does not. dora_summary's
+-- window (window_start, as_of] holds its latest event: it passes both bounds one microsecond
+-- (the timestamps' resolution) later.
 -- Deployments belong to it by deployed_at (failed_at for a failed attempt), changes by
 -- deployed_at, change failures' recoveries by failure start (METRICS.md section 3).
 -- Deploy days per week: over the ISO weeks lying wholly inside the period, each counted once,
 -- weeks without deploys as 0; per month likewise over whole calendar months (section 4).
 -- deployments_table, changes_table: table names (`marts.deployments` in the build,
 -- `deployments` in the snapshot). repo_filter, service_filter, environment_filter: NULL for any.
+-- scope_keys: NULL for any, else the list of `repo || chr(31) || service` a team owns.
 -- per_scope: one row per repo x service x environment with a counted deployment at any time
 -- (no-data rows included); otherwise one row for all the filters select, keyed by the filters.
 create or replace temp macro dora_period(
@@ -19,7 +22,8 @@ create or replace temp macro dora_period(
     repo_filter,
     service_filter,
     environment_filter,
-    per_scope
+    per_scope,
+    scope_keys
 ) as table
 
 with
@@ -38,6 +42,7 @@ filters as (
         cast(service_filter as varchar) as service,
         cast(environment_filter as varchar) as environment,
         cast(per_scope as boolean) as per_scope,
+        cast(scope_keys as varchar[]) as scope_keys,
         {
             repo: cast(repo_filter as varchar),
             service: cast(service_filter as varchar),
@@ -69,6 +74,10 @@ counted as (
         and (filters.repo is null or deployments.repo = filters.repo)
         and (filters.service is null or deployments.service = filters.service)
         and (filters.environment is null or deployments.environment = filters.environment)
+        and (
+            filters.scope_keys is null
+            or list_contains(filters.scope_keys, deployments.repo || chr(31) || deployments.service)
+        )
 ),
 
 scopes as (
@@ -85,8 +94,8 @@ in_period as (
     select counted.*
     from counted
     cross join bounds
-    where counted.event_at > bounds.period_start
-        and counted.event_at <= bounds.period_end
+    where counted.event_at >= bounds.period_start
+        and counted.event_at < bounds.period_end
 ),
 
 totals as (
@@ -119,11 +128,15 @@ lead_times as (
     from query_table(changes_table) as changes
     cross join bounds
     cross join filters
-    where changes.deployed_at > bounds.period_start
-        and changes.deployed_at <= bounds.period_end
+    where changes.deployed_at >= bounds.period_start
+        and changes.deployed_at < bounds.period_end
         and (filters.repo is null or changes.repo = filters.repo)
         and (filters.service is null or changes.service = filters.service)
         and (filters.environment is null or changes.environment = filters.environment)
+        and (
+            filters.scope_keys is null
+            or list_contains(filters.scope_keys, changes.repo || chr(31) || changes.service)
+        )
     group by all
 ),
 
@@ -135,8 +148,8 @@ recoveries as (
     from counted
     cross join bounds
     where counted.is_change_failure
-        and counted.failure_started_at > bounds.period_start
-        and counted.failure_started_at <= bounds.period_end
+        and counted.failure_started_at >= bounds.period_start
+        and counted.failure_started_at < bounds.period_end
     group by all
 ),
 

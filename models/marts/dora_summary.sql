@@ -37,12 +37,14 @@ measures as (
     from dora_period(
         'marts.deployments',
         'marts.changes',
-        (select window_start from build_window),
-        (select as_of from build_window),
+        -- (window_start, as_of] in dora_period's [start, end): one microsecond later each
+        (select window_start from build_window) + interval 1 microsecond,
+        (select as_of from build_window) + interval 1 microsecond,
         null,
         null,
         null,
-        true
+        true,
+        null
     ) as period
     cross join build_window
 ),

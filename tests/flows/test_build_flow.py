@@ -65,9 +65,9 @@ def test_build_flow_builds_tests_and_publishes(raw_db):
 
 def test_build_and_publish_is_a_plain_function_too(raw_db):
     summary = build_and_publish(raw_db, Settings())
-    # every SQL file of the three layers, plus the one Python model (commit ranges)
+    # every SQL file of the three layers, plus the two Python models (commit ranges, orchestration)
     layers = [p for layer in ("staging", "intermediate", "marts") for p in (MODELS / layer).glob("*.sql")]  # fmt: skip
-    assert summary.models == len(layers) + 1
+    assert summary.models == len(layers) + 2
     assert summary.tests == len(list((MODELS / "tests").glob("*.sql")))
     assert summary.snapshot == snapshot_path(raw_db)
 

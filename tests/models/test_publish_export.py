@@ -30,6 +30,11 @@ SNAPSHOT_TABLES = {
     "releases",
     "release_steps",
     "orchestration_proposals",
+    "teams",
+    "team_repositories",
+    "team_scopes",
+    "rolling_levels",
+    "goal_status",
 }
 
 

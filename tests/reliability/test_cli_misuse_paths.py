@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import TOKEN, PipelineRun, base_env, run_dora
 from streamlit.testing.v1 import AppTest
 from test_cli_misuse import corrupt, one_clear_line
 from test_cli_misuse import dora as dora  # noqa: F401  (the fixture: `dora` in-process)
 
 from dashboard import SNAPSHOT_ENV
+from tests.reliability.harness import TOKEN, PipelineRun, base_env, run_dora
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

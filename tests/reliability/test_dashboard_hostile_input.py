@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 import streamlit as st
-from conftest import DASH_POISON, POISON, PipelineRun, base_env, run_dora
 from streamlit.testing.v1 import AppTest
 
 from dashboard import SNAPSHOT_ENV
+from tests.reliability.harness import DASH_POISON, POISON, PipelineRun, base_env, run_dora
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = [
@@ -107,17 +107,17 @@ def test_hostile_github_text_is_shown_as_text(app, page):
 
 
 def test_the_email_escapes_hostile_github_text(pipeline: PipelineRun):
-    # The week of 2026-11-16 lists its slowest changes to production, each headline being the
-    # planted string (the default week, 2026-11-09, shows no commit or issue text at all).
+    # Both weeks list their slowest changes to production, each headline being the planted
+    # string: shown as text, never as markup.
     env = base_env(pipeline.prefect, pipeline.client_home)
     result = run_dora("report", "--db", str(pipeline.db), "--week", "2026-11-16", cwd=pipeline.root, env=env)  # fmt: skip
     assert result.returncode == 0, result.stderr
     reports = pipeline.db.parent / "reports"
     assert sorted(p.name for p in reports.glob("*.html")) == ["2026-11-09.html", "2026-11-16.html"]
-    assert "drop table deployments" not in (reports / "2026-11-09.html").read_text(encoding="utf-8")
-    page = (reports / "2026-11-16.html").read_text(encoding="utf-8")
-    assert "<script>" not in page
-    assert html.escape(POISON) in page  # shown, as text
+    for week in ("2026-11-09", "2026-11-16"):
+        page = (reports / f"{week}.html").read_text(encoding="utf-8")
+        assert "<script>" not in page, week
+        assert html.escape(POISON) in page, week  # shown, as text
 
 
 def _text_columns(snapshot: Path) -> dict[str, set[str]]:
@@ -149,6 +149,11 @@ def test_the_csv_export_neutralises_formulas(pipeline: PipelineRun):
             if column in text_columns[table]:
                 assert not [c for c in cells if c.startswith(FORMULA_STARTS)], (table, column)
     changes, deployments = _csv_columns(files["changes"]), _csv_columns(files["deployments"])
-    # every commit message starts with the planted line, every description is the "-" formula
+    # every commit message starts with the planted line; every Deployments API description is
+    # the "-" formula (a deploy-rule run's description is its title, which starts with POISON)
     assert set(changes["message_headline"]) == {"'" + POISON}
-    assert set(deployments["description"]) == {"'" + DASH_POISON}
+    by_source = {source: set() for source in deployments["source"]}
+    for source, description in zip(deployments["source"], deployments["description"], strict=True):
+        by_source[source].add(description)
+    assert by_source.pop("deployments_api") == {"'" + DASH_POISON}
+    assert all(d.startswith("'" + POISON) for d in by_source.pop("workflow_run", set()))

@@ -6,12 +6,12 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import PipelineRun
 
 from ingest.client import RetryPolicy
 from ingest.store import SCHEMA_VERSION, Store, StoreError, check_database
 from ingest.sync import IngestRun
 from settings.config import Settings
+from tests.reliability.harness import PipelineRun
 
 DATA_TABLES = [
     "repositories", "workflows", "workflow_runs", "workflow_jobs", "deployments",

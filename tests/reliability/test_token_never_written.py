@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import TOKEN, PipelineRun, run_pipeline
+
+from tests.reliability.harness import TOKEN, PipelineRun, run_pipeline
 
 
 def _is_duckdb(path: Path) -> bool:
