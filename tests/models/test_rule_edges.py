@@ -171,3 +171,41 @@ def test_a_rollback_is_rework_even_when_it_restored_nothing(scenario):
     (week,) = scenario.records("select deployments, counted_deployments, rework_rate from marts.dora_weekly")  # fmt: skip
     assert (week["deployments"], week["counted_deployments"]) == (3, 4)
     assert week["rework_rate"] == 1 / 3
+
+
+def test_a_failed_attempt_is_retried_only_by_an_attempt_in_its_own_scope(scenario):
+    # METRICS.md 1: retried = followed IN THE SAME SCOPE by an attempt of the same sha. Staging's
+    # failed attempt 12 of b is next followed, in staging, by 13 of c: a real failure, counted,
+    # though production deployed b right after it (2, created between 12 and 13).
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(11, "a", at(0.5), environment="staging")
+    scenario.failed(12, "b", at(1), environment="staging")
+    scenario.ok(2, "b", at(2))
+    scenario.ok(13, "c", at(3), environment="staging")
+    scenario.build()
+    rows = scenario.deployments()
+    assert (rows[12]["is_retried"], rows[12]["is_counted"]) == (False, True)
+    assert rows[12]["failure_reasons"] == "deploy_failed"
+    assert [rows[i]["is_retried"] for i in (1, 2, 11, 13)] == [False] * 4
+
+
+def test_data_quality_counts_superseded_and_unfinished_attempts_apart(scenario):
+    # METRICS.md 1 and 5 (amended 2026-12-01): superseded attempts (only settled status
+    # `inactive`) are left out of every metric and counted in data quality, apart from the
+    # unfinished ones: two superseded (2 and 3), one unfinished (4).
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.deployment(2, "b", at(1), [("in_progress", at(1.1)), ("inactive", at(1.5))])
+    scenario.deployment(3, "c", at(2), [("queued", at(2)), ("inactive", at(2.2))])
+    scenario.deployment(4, "c", at(3), [("in_progress", at(3.1))])
+    scenario.build()
+    assert [scenario.deployments()[i]["outcome"] for i in (2, 3, 4)] == [
+        "superseded",
+        "superseded",
+        "unfinished",
+    ]
+    assert scenario.query(
+        "select deployment_attempts, superseded_deployments, unfinished_deployments "
+        "from marts.data_quality"
+    ) == [(4, 2, 1)]
