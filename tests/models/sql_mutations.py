@@ -6,10 +6,12 @@ operator flipped, a guard dropped, a window bound moved) and the rule of METRICS
 `tests/models/test_sql_mutations.py` (`make mutate`) applies each to a copy of the models and runs
 the model tests against it. When the models change, update the entries whose text moved.
 
-Rules of the 2026-12-01 amendments that main's models do not implement yet (superseded and
-retried attempts, a run's display_title never naming a rollback, a revert shipped with its commit
-undoing nothing, verification surviving a redeploy, lead-time stages never negative, deploy days
-per ISO week) get their entries when the models that implement them land: PENDING lists them.
+The rules of the 2026-12-01 amendments have their entries (superseded and retried attempts,
+`display_title`, a revert shipped with its commit, verification surviving a redeploy, lead-time
+stages, ISO weeks and calendar months, data quality's superseded and retried counts); so do the
+monorepo path rules of `[[services]]` (#14), which METRICS.md does not have: `models/README.md`
+("Services by path") is their contract. Run one entry with
+`pytest -m sql_mutation tests/models/test_sql_mutations.py -k NAME`.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ PULLS = "intermediate/int_commits__pull_requests.sql"
 REWORK = "intermediate/int_deployments__rework.sql"
 WEEKLY = "marts/dora_weekly.sql"
 SUMMARY = "marts/dora_summary.sql"
+SERVICES = "intermediate/int_commits__services.sql"
+QUALITY = "marts/data_quality.sql"
+PERIOD = "macros/dora_period.sql"
 LEVEL = "macros/dora_level.sql"
 
 M = SqlMutation
@@ -76,6 +81,11 @@ MUTATIONS: list[SqlMutation] = [
       "1: `failure` if its latest status other than inactive is `failure` or `error`",
       ATTEMPTS, "when summary.latest_state in ('failure', 'error') then 'failure'",
       "when summary.latest_state in ('failure') then 'failure'", GUARD),
+    M("inactive-never-decides-an-outcome",
+      "1: `inactive` statuses never decide an outcome (`failure` then `inactive` is a failure)",
+      ATTEMPTS,
+      "arg_max(state, (created_at, status_id)) filter (where state <> 'inactive') as latest_state,",
+      "arg_max(state, (created_at, status_id)) as latest_state,", GUARD),
     M("failed-at-latest-status",
       "1: failed_at = created_at of the latest status other than inactive",
       ATTEMPTS, "max(created_at) filter (where state <> 'inactive') as latest_state_at",
@@ -103,17 +113,50 @@ MUTATIONS: list[SqlMutation] = [
       "coalesce(aliases.environment, split.environment_part) as environment", GUARD),
     M("service-defaults-to-repo-name",
       "1: without a service rule the service is the repo's name",
-      ENVIRONMENTS, "coalesce(lower(split.service_part), split_part(split.repo, '/', 2))",
-      "coalesce(lower(split.service_part), split_part(split.repo, '/', 1))", OPERATOR),
+      ENVIRONMENTS, "split_part(split.repo, '/', 2))) as service",
+      "split_part(split.repo, '/', 1))) as service", OPERATOR),
+    M("service-names-lower-case",
+      "1: names are compared and stored lower-case (services from the regex, the repo-name default)",
+      ENVIRONMENTS, "lower(coalesce(split.service_part, split_part(split.repo, '/', 2))) as service",
+      "coalesce(split.service_part, split_part(split.repo, '/', 2)) as service", GUARD),
+    M("rule-targets-lower-case",
+      "1: names are compared and stored lower-case (rule targets)",
+      ATTEMPTS, "lower(rules.service) as rule_service", "rules.service as rule_service", GUARD),
+    M("labels-lower-case",
+      "1/2: `env:`/`service:` labels lower-case; incident labels compared case-insensitively",
+      "staging/stg_github__issues.sql",
+      "list_transform(coalesce(labels, []::varchar[]), lambda label: lower(label)) as labels",
+      "coalesce(labels, []::varchar[]) as labels", GUARD),
     M("redeploy-same-sha-as-previous",
       "1: a redeploy's sha equals the previous successful deployment's",
       CLASSIFIED, "coalesce(successes.sha = successes.previous_success_sha, false) as is_redeploy",
       "coalesce(successes.sha <> successes.previous_success_sha, false) as is_redeploy", OPERATOR),
     M("redeploy-not-counted",
-      "1: a counted deployment is a finished attempt that is not a redeploy",
-      CLASSIFIED, "attempts.outcome in ('success', 'failure')\n"
-      "            and not coalesce(successes.is_redeploy, false) as is_counted",
-      "attempts.outcome in ('success', 'failure') as is_counted", GUARD),
+      "1: a counted deployment is a finished attempt that is neither a redeploy nor retried",
+      CLASSIFIED, "            and not coalesce(successes.is_redeploy, false)\n"
+      "            and not retried.is_retried as is_counted",
+      "            and not retried.is_retried as is_counted", GUARD),
+    M("superseded-left-out",
+      "1: superseded (only settled status `inactive`): left out of every metric",
+      CLASSIFIED, "        attempts.outcome in ('success', 'failure')\n"
+      "            and not coalesce(successes.is_redeploy, false)",
+      "        attempts.outcome <> 'unfinished'\n"
+      "            and not coalesce(successes.is_redeploy, false)", GUARD),
+    M("retried-attempt-not-counted",
+      "1: a retried attempt counts in no DORA metric: the retry stands for it",
+      CLASSIFIED, "            and not retried.is_retried as is_counted",
+      "            as is_counted", GUARD),
+    M("retried-is-followed-by-the-same-sha",
+      "1: retried = FOLLOWED, in the same scope, by an attempt of the same sha",
+      CLASSIFIED, "lead(sha) over attempt_order = sha", "lag(sha) over attempt_order = sha",
+      OPERATOR),
+    M("retried-within-its-scope",
+      "1: retried = followed IN THE SAME SCOPE by an attempt of the same sha",
+      CLASSIFIED, "partition by repo, service, environment order by created_at, deployment_id",
+      "partition by repo, service order by created_at, deployment_id", GUARD),
+    M("only-a-failed-attempt-is-retried",
+      "1: a retried attempt is a FAILED attempt followed by one of the same sha",
+      CLASSIFIED, "coalesce(outcome = 'failure' and lead(sha)", "coalesce(lead(sha)", GUARD),
     # --- 2. Rollbacks, reverts and incidents ---
     M("rollback-sha-deployed-before",
       "2: a rollback's sha was successfully deployed to the same scope before",
@@ -121,20 +164,53 @@ MUTATIONS: list[SqlMutation] = [
       "(matches_rollback_pattern) as is_rollback", GUARD),
     M("rollback-by-description",
       "2: or its description matches the rollback pattern",
-      CLASSIFIED, "cfg.matches_rollback(successes.description)\n            or ", "", GUARD),
+      ATTEMPTS, "            else cfg.matches_rollback(unioned.description)\n"
+      "                or cfg.matches_rollback(unioned.task)",
+      "            else cfg.matches_rollback(unioned.task)", GUARD),
+    M("display-title-is-no-rollback-name",
+      "2: for a deploy-rule run the names are the workflow's and the run's, never display_title",
+      ATTEMPTS, "            when unioned.source = 'workflow_run'\n",
+      "            when false\n", GUARD),
     M("rolls-back-after-latest-earlier-deployment",
       "2: it rolls back the deployments after the latest earlier deployment of that sha",
       CLASSIFIED, "and target.success_seq > rollbacks.after_seq",
       "and target.success_seq >= rollbacks.after_seq", BOUND),
+    M("pattern-rollback-rolls-back-the-previous",
+      "2: with a pattern-only rollback: the previous successful deployment",
+      CLASSIFIED, "coalesce(previous_same_sha_seq, previous_counted_seq - 1) as after_seq",
+      "coalesce(previous_same_sha_seq, previous_counted_seq - 2) as after_seq", BOUND),
     M("revert-message-starts-with-revert",
       "2: a revert's message starts with `Revert \"`",
       REVERTS, "where starts_with(message, 'Revert \"')", "where true", GUARD),
-    # (dropping `original.environment = ...` instead is equivalent: the failures join on the
-    # environment again, and deployment ids are unique per repo)
+    # The guard is the inner join on the attributed changes: dropping it gives back the rule
+    # before the 2026-12-01 amendments, a commit of the first deployment's baseline reverting
+    # that deployment.
     M("reverted-is-where-c-is-attributed",
-      "2: the deployment to which C is attributed as a change in that scope is reverted",
-      REVERTED, "coalesce(original.deployment_id, first_deployments.deployment_id) as deployment_id",
-      "first_deployments.deployment_id as deployment_id", GUARD),
+      "2: the deployment to which C is attributed is reverted; a C never attributed reverts nothing",
+      REVERTED, "    where original.success_seq < shipped_reverts.success_seq\n)",
+      "    where original.success_seq < shipped_reverts.success_seq\n"
+      "    union\n"
+      "    select baseline.repo, baseline.service, baseline.environment, baseline.source,\n"
+      "        baseline.deployment_id\n"
+      "    from shipped_reverts\n"
+      "    inner join int.int_deployments__classified as baseline\n"
+      "        using (repo, service, environment)\n"
+      "    where baseline.success_seq = 1\n"
+      "        and shipped_reverts.reverted_sha not in (select sha from changes)\n)", GUARD),
+    M("revert-reverts-in-its-scope",
+      "2: ...attributed as a change IN THAT SCOPE",
+      REVERTED, "        and original.environment = shipped_reverts.environment\n", "", GUARD),
+    M("revert-shipped-with-its-commit-reverts-nothing",
+      "2: reverted provided it came BEFORE the deployment that ships the revert",
+      REVERTED, "where original.success_seq < shipped_reverts.success_seq",
+      "where original.success_seq <= shipped_reverts.success_seq", BOUND),
+    M("revert-shipped-with-its-commit-is-no-rework",
+      "2: when C and its revert reach a scope in the same deployment, that revert makes no rework",
+      REWORK, "    anti join shipped as together\n"
+      "        on together.repo = shipped.repo\n"
+      "        and together.source = shipped.source\n"
+      "        and together.deployment_id = shipped.deployment_id\n"
+      "        and together.sha = reverts.reverted_sha\n", "", GUARD),
     M("incident-needs-an-incident-label",
       "2: an incident is an issue carrying one of the incident labels",
       INCIDENTS,
@@ -165,10 +241,19 @@ MUTATIONS: list[SqlMutation] = [
     M("verification-needs-a-failure",
       "2: a completed run of a verification workflow with conclusion `failure`",
       VERIFICATION, "        and runs.conclusion = 'failure'\n", "\n", GUARD),
+    # Since the amendments the window's end is no bound in the SQL: the run falls in the window
+    # of its sha when the scope's latest success at the run's start ships that sha.
     M("verification-before-next-deployment",
       "2: ...started before the next successful deployment of another sha in that scope",
-      VERIFICATION, "or verification_failures.run_started_at < windows.next_deployed_at",
-      "or verification_failures.run_started_at > windows.next_deployed_at", BOUND),
+      VERIFICATION, "    where live.live_sha = live.sha\n", "", GUARD),
+    M("verification-survives-a-redeploy",
+      "2: it marks the latest COUNTED deployment of that sha (a redeploy in between does not hide it)",
+      VERIFICATION, "asof inner join (select * from successes where is_counted) as counted",
+      "asof inner join successes as counted", GUARD),
+    M("verification-marks-the-latest-deployment-of-the-sha",
+      "2: it marks THE LATEST counted deployment of that sha in that scope started before the run",
+      VERIFICATION, "asof inner join (select * from successes where is_counted) as counted",
+      "inner join (select * from successes where is_counted) as counted", OPERATOR),
     # --- 3. The five metrics ---
     M("deploy-failed-configurable",
       "3: deploy_failed (its own outcome is failure; configurable, on by default)",
@@ -184,7 +269,7 @@ MUTATIONS: list[SqlMutation] = [
       " + count(*) filter (where failure_reasons like '%,%') as change_failures", OPERATOR),
     M("change-fail-rate-over-counted-attempts",
       "3: change fail rate = change failures / counted deployments (failed attempts included)",
-      WEEKLY, "deployment_weeks.change_failures / nullif(deployment_weeks.counted_attempts, 0)",
+      WEEKLY, "deployment_weeks.change_failures / nullif(deployment_weeks.counted_deployments, 0)",
       "deployment_weeks.change_failures / nullif(deployment_weeks.deployments, 0)", OPERATOR),
     M("failure-start-is-failed-at-for-deploy-failed",
       "3: failure start = failed_at for deploy_failed, otherwise deployed_at",
@@ -245,8 +330,16 @@ MUTATIONS: list[SqlMutation] = [
       "date_diff('second', started_at, deployed_at) > 0 as is_negative_lead_time", OPERATOR),
     M("coding-stage-start-to-pr-opened",
       "3: coding = start -> PR opened",
-      CHANGES, "date_diff('second', started_at, pr_created_at) as coding_seconds",
-      "date_diff('second', pr_created_at, started_at) as coding_seconds", OPERATOR),
+      CHANGES, "date_diff('second', started_at, stage_opened_at) as coding_seconds",
+      "date_diff('second', stage_opened_at, started_at) as coding_seconds", OPERATOR),
+    M("lead-time-stages-never-negative",
+      "3: stages never negative: coding 0 when the commit was written after the PR was opened",
+      CHANGES, "then least(greatest(pr_created_at, started_at), deployed_at)",
+      "then least(pr_created_at, deployed_at)", GUARD),
+    M("lead-time-stages-sum-to-the-lead-time",
+      "3: the stages sum to the lead time (a commit deployed before its merge included)",
+      CHANGES, "then least(greatest(pr_merged_at, stage_opened_at), deployed_at)",
+      "then greatest(pr_merged_at, stage_opened_at)", GUARD),
     M("lead-time-median-interpolated",
       "3: lead time median interpolated (quantile_cont(0.5)) and 90th percentile",
       WEEKLY, "quantile_cont(lead_time_seconds, 0.5) as lead_time_p50_seconds",
@@ -271,6 +364,9 @@ MUTATIONS: list[SqlMutation] = [
       "3: shipping a commit of a PR whose head branch starts with `hotfix` is rework",
       REWORK, "where starts_with(lower(coalesce(pull_requests.head_ref, '')), "
       "settings.hotfix_branch_prefix)\n        or ", "where ", GUARD),
+    M("rework-hotfix-label",
+      "3: ...or that carries a `hotfix` label",
+      REWORK, "\n        or list_contains(pull_requests.labels, settings.hotfix_label)", "", GUARD),
     M("rework-restores-a-real-failure",
       "3: restoring a change failure with a reason other than deploy_failed is rework",
       REWORK, "lambda reason: reason <> 'deploy_failed'", "lambda reason: reason = 'deploy_failed'",
@@ -278,17 +374,18 @@ MUTATIONS: list[SqlMutation] = [
     M("rework-rate-over-successes",
       "3: rework rate = rework deployments / successful counted deployments",
       WEEKLY, "deployment_weeks.rework_deployments / nullif(deployment_weeks.deployments, 0)",
-      "deployment_weeks.rework_deployments / nullif(deployment_weeks.counted_attempts, 0)",
+      "deployment_weeks.rework_deployments / nullif(deployment_weeks.counted_deployments, 0)",
       OPERATOR),
     M("no-data-is-null",
       "3: a period with no counted deployments has NULL rates, never 0",
-      SUMMARY, "totals.change_failures / nullif(totals.counted_attempts, 0) as change_fail_rate",
-      "coalesce(totals.change_failures / nullif(totals.counted_attempts, 0), 0)"
+      PERIOD, "totals.change_failures / nullif(totals.counted_deployments, 0) as change_fail_rate",
+      "coalesce(totals.change_failures / nullif(totals.counted_deployments, 0), 0)"
       " as change_fail_rate", GUARD),
     # --- 4. DORA levels ---
     M("level-is-the-best-band-that-holds",
       "4: the level is the best-ranked band whose comparison holds",
-      LEVEL, "select arg_min(level, level_rank)", "select arg_max(level, level_rank)", OPERATOR),
+      LEVEL, "else arg_min(level, level_rank) filter (where holds)",
+      "else arg_max(level, level_rank) filter (where holds)", OPERATOR),
     M("level-needs-data",
       "3/4: no data is no data, never the best level",
       LEVEL, "            end is not null\n", "            end is not null or true\n", GUARD),
@@ -296,20 +393,36 @@ MUTATIONS: list[SqlMutation] = [
       "4: lead time elite < 1 day (the band's bound is exclusive)",
       LEVEL, "when '<' then measure_value < threshold", "when '<' then measure_value <= threshold",
       BOUND),
+    # dora_period's periods are [start, end); the summary passes (window_start, as_of] to it by
+    # moving both bounds one microsecond: without that it would be [window_start, as_of)
     M("summary-window-excludes-its-start",
-      "6: dora_summary is over the window (window_start, as_of]",
-      SUMMARY, "where counted.event_at > build_window.window_start\n"
-      "        and counted.event_at <= build_window.as_of",
-      "where counted.event_at >= build_window.window_start\n"
-      "        and counted.event_at < build_window.as_of", BOUND),
+      "6: dora_summary is over the window (window_start, as_of], up to the latest data",
+      SUMMARY, "(select window_start from build_window) + interval 1 microsecond,\n"
+      "        (select as_of from build_window) + interval 1 microsecond,",
+      "(select window_start from build_window),\n"
+      "        (select as_of from build_window),", BOUND),
     M("frequency-level-needs-an-attempt",
       "4: a level needs data: frequency needs a counted attempt in the window",
-      SUMMARY, "case when totals.counted_attempts > 0 then frequency.deploy_days_per_week_p50 end",
+      PERIOD,
+      "case when totals.counted_deployments > 0 then frequency.deploy_days_per_week_p50 end",
       "frequency.deploy_days_per_week_p50", GUARD),
     M("weekly-median-over-whole-weeks",
       "4: the weekly median is over the weeks wholly inside the window, empty weeks as 0",
-      SUMMARY, "greatest(1, window_days // 7) as week_buckets",
-      "greatest(1, window_days // 7 + 1) as week_buckets", BOUND),
+      PERIOD, "                        then grains.step\n                    else interval 0 day",
+      "                        then interval 0 day\n                    else interval 0 day",
+      BOUND),
+    M("deploy-days-per-iso-week-and-calendar-month",
+      "4: deploy days per ISO week (Monday 00:00 to Sunday 24:00 UTC) and per calendar month",
+      PERIOD, "            date_trunc(grains.grain, bounds.period_start)\n"
+      "                + case\n"
+      "                    when date_trunc(grains.grain, bounds.period_start) < bounds.period_start\n"
+      "                        then grains.step\n"
+      "                    else interval 0 day\n"
+      "                end,\n",
+      "            bounds.period_start,\n", BOUND),
+    M("deploy-days-per-whole-calendar-month",
+      "4: the monthly median likewise over whole calendar months (not 4-week buckets)",
+      PERIOD, "('month', interval 1 month)", "('month', interval 28 day)", BOUND),
     # --- 5. Pipeline analytics ---
     M("workflow-success-rate-denominator",
       "5: success rate = success / (success + failure + timed_out + startup_failure)",
@@ -323,25 +436,43 @@ MUTATIONS: list[SqlMutation] = [
     M("manual-only-workflow",
       "5: manual-only = nothing but workflow_dispatch or repository_dispatch starts it",
       "marts/workflow_dependencies.sql",
-      "lambda t: t not in ('workflow_dispatch', 'repository_dispatch')",
-      "lambda t: t not in ('workflow_dispatch')", GUARD),
+      "lambda t: t not in ('workflow_dispatch', 'repository_dispatch', 'workflow_call')",
+      "lambda t: t not in ('workflow_dispatch', 'workflow_call')", GUARD),
     M("promotion-lag-in-stage-order",
       "5: promotion lag: the time between consecutive stages of the promotion order",
       "marts/promotion_lag.sql", "partition by repo, service, sha order by stage_order)",
       "partition by repo, service, sha order by stage_order desc)", OPERATOR),
     M("data-quality-unattributed-incidents",
       "5: data quality counts unattributed incidents",
-      "marts/data_quality.sql", "count(*) filter (where deployment_id is null)",
+      QUALITY, "count(*) filter (where deployment_id is null)",
       "count(*) filter (where deployment_id is not null)", OPERATOR),
+    M("data-quality-superseded-attempts",
+      "5/amendments: data_quality gains superseded attempts",
+      QUALITY, "count(*) filter (where outcome = 'superseded') as superseded_deployments",
+      "count(*) filter (where outcome = 'unfinished') as superseded_deployments", OPERATOR),
+    M("data-quality-retried-attempts",
+      "5/amendments: data_quality gains retried attempts (flakiness stays visible)",
+      QUALITY, "count(*) filter (where is_retried) as retried_attempts",
+      "count(*) filter (where outcome = 'failure') as retried_attempts", OPERATOR),
+    # --- Services by path (`[[services]]`, #14; models/README.md "Services by path") ---
+    M("path-rules-keep-the-services-own-commits",
+      "paths: a service with rules has among its changes only the commits touching its paths",
+      CHANGES,
+      "        and (ruled_services.service is null or commit_services.is_service_change)\n",
+      "", GUARD),
+    M("service-without-path-rules-keeps-every-commit",
+      "paths: a service of the repository that has no entry keeps every commit",
+      CHANGES, "(ruled_services.service is null or commit_services.is_service_change)",
+      "coalesce(commit_services.is_service_change, false)", GUARD),
+    M("commit-with-unknown-files-counts-for-every-ruled-service",
+      "paths: a commit whose files are unknown is never dropped: it counts for every ruled service",
+      SERVICES, "touches_service_paths or not is_files_known as is_service_change",
+      "touches_service_paths as is_service_change", GUARD),
+    M("path-rules-compare-repo-names-lower-case",
+      "paths: repository names are compared lower-case (GitHub's may differ in case from the rules)",
+      SERVICES, "on rules.repo = lower(commits.repo)", "on rules.repo = commits.repo", GUARD),
+    M("data-quality-changes-without-files",
+      "paths: each change whose files are unknown is counted in changes_without_files",
+      QUALITY, "count(*) filter (where is_files_unknown) as changes_without_files",
+      "count(*) filter (where not is_files_unknown) as changes_without_files", OPERATOR),
 ]  # fmt: skip
-
-# Rules of the 2026-12-01 amendments without an implementation on main yet (see the docstring).
-PENDING = [
-    "1: superseded (only settled status inactive): left out of every metric",
-    "1: retried attempt (failed, then the same sha with no other sha in between): not counted",
-    "2: a deploy-rule run's display_title never makes it a rollback",
-    "2: a revert shipped together with the commit it reverts reverts nothing",
-    "2: a redeploy in between does not hide a failed verification",
-    "3: lead-time stages are never negative and sum to the lead time",
-    "4: deploy days per ISO week lying wholly inside the window",
-]

@@ -5,7 +5,7 @@ Each test pins one rule with a scenario worked out by hand; the list names the m
 
 from model_scenario import at, sha
 
-from settings.config import EnvironmentSettings, Settings
+from settings.config import EnvironmentSettings, MetricSettings, Settings
 
 
 def test_only_a_message_starting_with_revert_quote_is_a_revert(scenario):
@@ -171,3 +171,97 @@ def test_a_rollback_is_rework_even_when_it_restored_nothing(scenario):
     (week,) = scenario.records("select deployments, counted_deployments, rework_rate from marts.dora_weekly")  # fmt: skip
     assert (week["deployments"], week["counted_deployments"]) == (3, 4)
     assert week["rework_rate"] == 1 / 3
+
+
+def test_a_failed_attempt_is_retried_only_by_an_attempt_in_its_own_scope(scenario):
+    # METRICS.md 1: retried = followed IN THE SAME SCOPE by an attempt of the same sha. Staging's
+    # failed attempt 12 of b is next followed, in staging, by 13 of c: a real failure, counted,
+    # though production deployed b right after it (2, created between 12 and 13).
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(11, "a", at(0.5), environment="staging")
+    scenario.failed(12, "b", at(1), environment="staging")
+    scenario.ok(2, "b", at(2))
+    scenario.ok(13, "c", at(3), environment="staging")
+    scenario.build()
+    rows = scenario.deployments()
+    assert (rows[12]["is_retried"], rows[12]["is_counted"]) == (False, True)
+    assert rows[12]["failure_reasons"] == "deploy_failed"
+    assert [rows[i]["is_retried"] for i in (1, 2, 11, 13)] == [False] * 4
+
+
+def test_data_quality_counts_superseded_and_unfinished_attempts_apart(scenario):
+    # METRICS.md 1 and 5 (amended 2026-12-01): superseded attempts (only settled status
+    # `inactive`) are left out of every metric and counted in data quality, apart from the
+    # unfinished ones: two superseded (2 and 3), one unfinished (4).
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.deployment(2, "b", at(1), [("in_progress", at(1.1)), ("inactive", at(1.5))])
+    scenario.deployment(3, "c", at(2), [("queued", at(2)), ("inactive", at(2.2))])
+    scenario.deployment(4, "c", at(3), [("in_progress", at(3.1))])
+    scenario.build()
+    assert [scenario.deployments()[i]["outcome"] for i in (2, 3, 4)] == [
+        "superseded",
+        "superseded",
+        "unfinished",
+    ]
+    assert scenario.query(
+        "select deployment_attempts, superseded_deployments, unfinished_deployments "
+        "from marts.data_quality"
+    ) == [(4, 2, 1)]
+
+
+def test_a_failed_verification_marks_only_the_latest_counted_deployment_of_its_sha(scenario):
+    # METRICS.md 2: it marks THE LATEST counted deployment of that sha started before the run.
+    # a went out with 1, b with 2, then a again with the rollback 3; the failed check of a at
+    # 12:30 marks 3 only, not 1 (also of sha a, long superseded).
+    scenario.chain(["a", "b"])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "b", at(1))
+    scenario.ok(3, "a", at(2))
+    scenario.run(91, ".github/workflows/smoke.yml", "a", at(2.5), "failure")
+    scenario.build(Settings(metrics=MetricSettings(verification_workflows=["smoke.yml"])))
+    rows = scenario.deployments()
+    assert rows[3]["is_rollback"] and rows[3]["failure_reasons"] == "verification_failed"
+    assert rows[2]["failure_reasons"] == "rolled_back"
+    assert not rows[1]["is_change_failure"] and rows[1]["failure_reasons"] is None
+
+
+def test_a_commit_deployed_before_its_merge_has_no_negative_delivery(scenario):
+    # METRICS.md 3: the stages are never negative and sum to the lead time. p1 (written at -30 h,
+    # pull request opened at -20 h) went out from its branch at +2 h, 3 h before the merge at
+    # +5 h: coding 10 h, review -20 -> +2 (22 h, cut at the deployment), delivery 0 = 32 h.
+    scenario.chain(["a"], authored=at(-100))
+    scenario.commit("p1", ["a"], at(-30))
+    scenario.commit("m", ["a", "p1"], at(5))
+    scenario.pull_request(7, "m", created=at(-20), merged=at(5), commits=[("p1", at(-30))])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "p1", at(2))
+    scenario.build()
+    hour = 3600
+    assert scenario.query(
+        "select sha, lead_time_seconds, coding_seconds, review_seconds, delivery_seconds "
+        "from marts.changes"
+    ) == [(sha("p1"), 32 * hour, 10 * hour, 22 * hour, 0)]
+
+
+def test_a_window_without_counted_deployments_has_no_weekly_median(scenario):
+    # METRICS.md 3 and 4: no data is no data. The scope deployed on 03-02 and 03-03 only; the 14
+    # days up to Friday 05-01 hold one whole ISO week (04-20 to 04-26) without deploys: no median
+    # (not 0), no level.
+    scenario.chain(["a", "b"])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "b", at(days=1))
+    scenario.build(as_of=at(days=60), window_days=14)
+    assert scenario.records(
+        "select counted_deployments, whole_weeks, deploy_days_per_week_p50, deploys_per_week, "
+        "deployment_frequency_level from marts.dora_summary"
+    ) == [
+        {
+            "counted_deployments": 0,
+            "whole_weeks": 1,
+            "deploy_days_per_week_p50": None,
+            "deploys_per_week": None,
+            "deployment_frequency_level": None,
+        }
+    ]
