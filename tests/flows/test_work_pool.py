@@ -37,10 +37,10 @@ def _prefect(*args: str, env: dict[str, str], cwd: Path) -> str:
     return result.stdout
 
 
-def _worker(queue: str, name: str, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+def _worker(queue: str, name: str, env: dict[str, str], cwd: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [str(BIN / "prefect"), "worker", "start", "--pool", env["POOL"], "--work-queue", queue,
-         "--name", name],
+         "--name", name, *extra],
         env=env, cwd=cwd, stdout=(cwd / f"{name}.log").open("wb"), stderr=subprocess.STDOUT,
         start_new_session=True,  # its flow runs are its children, in its process group
     )  # fmt: skip
