@@ -113,6 +113,7 @@ def run_ingest(
         run.unavailable,
         stopped=str(stopped) if stopped else None,
         stop_reason=stop_reason(stopped),
+        run_notes=run.notes,
     )
 
 

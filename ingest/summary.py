@@ -67,6 +67,7 @@ class IngestSummary:
         unavailable: dict[str, str],
         stopped: str | None = None,
         stop_reason: StopReason | None = None,
+        run_notes: list[str] = (),
     ) -> IngestSummary:
         rows: dict[str, UpsertCount] = defaultdict(UpsertCount)
         for result in results:
@@ -89,7 +90,7 @@ class IngestSummary:
             skipped_items=sum(r.skipped for r in results),
             seconds=seconds,
             errors=list(dict.fromkeys(errors)),
-            notes=[f"{r.repo}: {note}" for r in results for note in r.notes],
+            notes=[*run_notes, *(f"{r.repo}: {note}" for r in results for note in r.notes)],
             stopped=stopped,
             stop_reason=stop_reason,
         )

@@ -27,6 +27,7 @@ from ingest.client import (
     TransientError,
 )
 from ingest.credentials import AppKey, Credential, CredentialPool
+from ingest.owners import list_owner, wanted
 from ingest.store import Store, UpsertCount
 from ingest.streams import STREAMS, StreamContext
 from ingest.streams.base import ProgressCallback
@@ -84,6 +85,7 @@ class IngestRun:
         self.progress = progress
         self.results: list[StreamResult] = []
         self.unavailable: dict[str, str] = {}  # repo -> one-line reason
+        self.notes: list[str] = []  # what the run left out on purpose, for the summary
         # Credentials stay inside the pool and the clients; `app` adds one per owner listed.
         if not isinstance(token, CredentialPool):
             token = CredentialPool([Credential("GITHUB_TOKEN", token)] if token else [])
@@ -127,7 +129,8 @@ class IngestRun:
             client.close()
 
     def resolve_repos(self, patterns: list[str]) -> list[str]:
-        """OWNER/NAME as given; OWNER/* becomes every repository of that organisation or user."""
+        """OWNER/NAME as given; OWNER/* becomes every repository of that organisation or user,
+        less archived ones and forks unless the settings include them (`ingest.owners`)."""
         repos: list[str] = []
         if self.app is not None:
             for owner in dict.fromkeys(p.partition("/")[0].lower() for p in patterns):
@@ -141,50 +144,20 @@ class IngestRun:
                     repos.append(pattern)
                     continue
                 try:
-                    listed = self._list_owner_repos(client, f"/orgs/{owner}/repos")
+                    listed = list_owner(client, owner)
                 except NotFound:
-                    try:  # GitHub answers 404 for /orgs/USER/repos: a user
-                        listed = self._user_repos(client, owner)
-                    except NotFound:
-                        self.unavailable[pattern] = f"{pattern}: no such organisation or user"
-                        continue
+                    self.unavailable[pattern] = f"{pattern}: no such organisation or user"
+                    continue
+                listed, note = wanted(listed, self.settings.github)
+                if note:
+                    self.notes.append(f"{pattern}: {note}")
+                    log.info("%s: %s", pattern, note)
                 # a renamed repository keeps the name its rows are stored under (same id)
                 stored = dict(self.store.query("select repo_id, repo from raw.repositories"))
-                repos.extend(sorted(stored.get(repo_id, name) for name, repo_id in listed))
+                repos.extend(sorted(stored.get(r.repo_id, r.full_name) for r in listed))
         finally:
             client.close()
         return list(dict.fromkeys(repos))
-
-    def _user_repos(self, client: GitHubClient, owner: str) -> list[tuple[str, int | None]]:
-        """A user's own repositories: private ones too when the token is that user's."""
-        try:
-            me = client.get(client.url("/user")).body
-        except (NotFound, AccessDenied):  # an installation or Actions token has no user
-            me = None
-        login = me.get("login") if isinstance(me, dict) else None
-        if isinstance(login, str) and login.lower() == owner.lower():
-            found = self._list_owner_repos(client, "/user/repos", {"affiliation": "owner"})
-        else:  # public ones (`type=all` would add other owners' repos the user works on)
-            found = self._list_owner_repos(client, f"/users/{owner}/repos", {"type": "owner"})
-        return [(name, i) for name, i in found if name.split("/")[0].lower() == owner.lower()]
-
-    @staticmethod
-    def _list_owner_repos(
-        client: GitHubClient, path: str, params: dict[str, str] | None = None
-    ) -> list[tuple[str, int | None]]:
-        """(full_name, id) of every repository of an organisation or user."""
-        found: list[tuple[str, int | None]] = []
-        query = {"per_page": client.per_page, **(params or {"type": "all"})}
-        url: str | None = client.url(path, query)
-        while url:
-            response = client.get(url)
-            found.extend(
-                (r["full_name"], r.get("id"))
-                for r in response.body or []
-                if isinstance(r, dict) and isinstance(r.get("full_name"), str)
-            )
-            url = response.next_url
-        return found
 
     # --- The streams ---
 

@@ -65,6 +65,9 @@ class GitHubSettings(_Section):
     app_id: str | None = None
     app_private_key_file: str | None = None
     since: str | None = None  # YYYY-MM-DD: nothing older is fetched on a first sync
+    # `OWNER/*` leaves out archived repositories and forks unless these say otherwise.
+    include_archived: bool = False
+    include_forks: bool = False
 
     @field_validator("since")
     @classmethod
