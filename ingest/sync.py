@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, Literal
 
+from ingest import history
 from ingest.client import (
     Aborted,
     AccessDenied,
@@ -27,6 +30,7 @@ from ingest.client import (
     TransientError,
 )
 from ingest.credentials import AppKey, Credential, CredentialPool
+from ingest.history import HISTORY_STREAMS, HistoryPass
 from ingest.owners import list_owner, wanted
 from ingest.store import Store, UpsertCount
 from ingest.streams import STREAMS, StreamContext
@@ -36,6 +40,9 @@ from settings.config import Settings
 log = logging.getLogger("dora.ingest")
 
 FATAL = (BadCredentials, MaxWaitExceeded, Aborted)
+HISTORY_TASK = "history"  # the last task of a pass, per repository (ingest.history)
+# Which passes a run makes: the regular sync and the deepen passes, or one of them.
+HistoryDepth = Literal["all", "recent", "deepen"]
 
 
 @dataclass
@@ -48,6 +55,26 @@ class StreamResult:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    deepen: bool = False  # in a deepen pass (an older slice of history)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One pass of a run: the repositories it syncs and its streams (name -> needs)."""
+
+    deepen: bool
+    repos: list[str]
+    streams: dict[str, tuple[str, ...]]
+
+
+def pass_streams(deepen: bool) -> dict[str, tuple[str, ...]]:
+    """The streams of a pass in dependency order, each with the streams it waits for, ending
+    with the task that records how far back history is complete; a deepen pass runs the
+    history streams only."""
+    names = HISTORY_STREAMS if deepen else tuple(STREAMS)
+    streams = {name: tuple(n for n in STREAMS[name][1] if n in names) for name in names}
+    streams[HISTORY_TASK] = HISTORY_STREAMS
+    return streams
 
 
 class RepoUnavailable(GitHubError):
@@ -92,6 +119,8 @@ class IngestRun:
         self.pool = token
         self.app = app
         self._lock = threading.Lock()
+        self._plans: dict[str, HistoryPass | None] = {}  # this pass's slice, per repository
+        self._pass_results: dict[tuple[str, str], StreamResult] = {}  # the last, per stream
         self.started = time.monotonic()
 
     def __repr__(self) -> str:  # never show the token
@@ -161,16 +190,27 @@ class IngestRun:
 
     # --- The streams ---
 
-    def run_stream(self, repo: str, stream: str, raise_transient: bool = False) -> StreamResult:
-        """Sync one repo x stream; fatal errors raise, others end up in the result."""
-        result = StreamResult(repo, stream)
+    def run_stream(
+        self, repo: str, stream: str, raise_transient: bool = False, deepen: bool = False
+    ) -> StreamResult:
+        """Sync one repo x stream in the current pass (`deepen`: an older slice of its history);
+        fatal errors raise, others end up in the result."""
+        result = StreamResult(repo, stream, deepen=deepen)
         if repo in self.unavailable:
             result.error = "skipped: repository unavailable"
             return result
+        if stream == HISTORY_TASK:
+            return self._record_history(result)
+        since, until = self.since, None
+        if stream in HISTORY_STREAMS:
+            plan = self.history_pass(repo, deepen)
+            if plan is None:
+                return result  # nothing older to read for this repository
+            since, until = plan.since, plan.until
         function, _ = STREAMS[stream]
         client = self.client(repo)
         ctx = StreamContext(
-            client, self.store, repo, stream, self.settings, self.since, self.progress
+            client, self.store, repo, stream, self.settings, since, self.progress, until=until
         )
         started = time.monotonic()
         try:
@@ -197,25 +237,73 @@ class IngestRun:
             result.seconds = time.monotonic() - started
             with self._lock:
                 self.results.append(result)
+                self._pass_results[repo, stream] = result
         if result.error:
             log.warning("%s", result.error)
         else:
             log.info("%s %s: %d items in %.1f s", repo, stream, result.seen, result.seconds)
         return result
 
-    def sync_repo(self, repo: str) -> None:
-        """Every stream of one repository, in dependency order (the plain, Prefect-free path)."""
-        for stream in STREAMS:
+    # --- Newest first: the passes of a run (ingest.history) ---
+
+    def passes(self, repos: list[str], depth: HistoryDepth = "all") -> Iterator[Pass]:
+        """The passes of this run, in order: the regular sync of every repository (a first sync
+        reads its recent weeks only), then deepen passes over the repositories whose history
+        does not reach its target, while they make progress. Run each pass's streams before
+        asking for the next."""
+        if depth in ("all", "recent"):
+            yield self._begin_pass(repos, deepen=False)
+        if depth == "recent":
+            return
+        reached: dict[str, Any] | None = None
+        while not self.abort.is_set():
+            now = history.deepening(self.store, repos)
+            if not now or now == reached:
+                return  # complete, or the last pass moved nothing (a stream keeps failing)
+            reached = now
+            yield self._begin_pass(sorted(now), deepen=True)
+
+    def _begin_pass(self, repos: list[str], deepen: bool) -> Pass:
+        with self._lock:
+            self._plans.clear()
+            self._pass_results.clear()
+        return Pass(deepen, repos, pass_streams(deepen))
+
+    def history_pass(self, repo: str, deepen: bool) -> HistoryPass | None:
+        """What this pass reads of the repository's history, worked out once per pass."""
+        with self._lock:
+            if repo not in self._plans:
+                if deepen:
+                    plan = history.deepen_pass(self.store, self.settings, repo, self.since)
+                else:
+                    plan = history.recent_pass(self.store, self.settings, repo, self.since)
+                self._plans[repo] = plan
+            return self._plans[repo]
+
+    def _record_history(self, result: StreamResult) -> StreamResult:
+        """The last task of a pass: if every history stream of the repository finished it without
+        error, its history is complete back to where the pass reached."""
+        with self._lock:
+            plan = self._plans.get(result.repo)
+            done = [self._pass_results.get((result.repo, s)) for s in HISTORY_STREAMS]
+        if plan is not None and all(r is not None and not r.error for r in done):
+            history.record(self.store, result.repo, plan)
+        return result
+
+    def sync_repo(self, repo: str, one: Pass) -> None:
+        """The streams of one pass for one repository, in dependency order (the plain path)."""
+        for stream in one.streams:
             if repo in self.unavailable:
                 return
-            self.run_stream(repo, stream)
+            self.run_stream(repo, stream, deepen=one.deepen)
 
-    def sync_all(self, patterns: list[str]) -> list[str]:
-        """Check the token, resolve repos, sync each; returns the repos that were synced."""
+    def sync_all(self, patterns: list[str], depth: HistoryDepth = "all") -> list[str]:
+        """Check the token, resolve repos, run every pass over them; returns the repos synced."""
         self.check_token()
         repos = self.resolve_repos(patterns)
-        for repo in repos:
-            self.sync_repo(repo)
+        for one in self.passes(repos, depth):
+            for repo in one.repos:
+                self.sync_repo(repo, one)
         return repos
 
     @property

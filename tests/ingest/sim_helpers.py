@@ -46,11 +46,12 @@ FAST = Settings.model_validate({"github": {"seconds_between_requests": 0}})
 def sync(base_url: str, db: Path, repos=("acme/*",), token="test-token", **kwargs) -> IngestRun:
     """One plain (Prefect-free) ingest run; returns the closed run for its results and stats."""
     policy = kwargs.pop("policy", RetryPolicy(backoff_base=0.01, backoff_cap=0.05))
+    depth = kwargs.pop("depth", "all")
     run = IngestRun(
         kwargs.pop("settings", FAST), db, token, base_url=base_url, policy=policy, **kwargs
     )
     try:
-        run.sync_all(list(repos))
+        run.sync_all(list(repos), depth)
     finally:
         run.close()
     return run
