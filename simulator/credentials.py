@@ -123,6 +123,12 @@ class Credentials:
             for k, (core, graphql) in items
         }
 
+    def issued_tokens(self) -> list[str]:
+        """Every installation token handed out so far (tests look for them where they must
+        never be)."""
+        with self._lock:
+            return list(self._installation_tokens)
+
     def restart(self) -> None:
         self.shared_core.restart()
         self.shared_graphql.restart()
