@@ -7,7 +7,7 @@ RUN := $(VENV)/bin
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup demo test lint format bench soak clean
+.PHONY: setup demo test lint format bench soak mutate clean
 
 $(UV):
 	$(PYTHON) -m venv $(CURDIR)/.venv-uv
@@ -26,7 +26,7 @@ demo: setup
 	$(RUN)/dora demo
 
 test: setup lint
-	$(RUN)/pytest -q -m "not slow"
+	$(RUN)/pytest -q -m "not slow and not sql_mutation"
 
 lint: setup
 	$(RUN)/ruff check .
@@ -42,5 +42,13 @@ bench: setup
 soak: setup
 	$(RUN)/pytest -q -m slow
 
+# Mutation testing (an hour or more on two cores, niced; not part of `make test` or CI): mutmut
+# over the Python modules configured in pyproject.toml, their score, then the written list of SQL
+# mutations (tests/models/sql_mutations.py), each of which some model test must catch.
+mutate: setup
+	nice -n 10 $(RUN)/mutmut run --max-children 2
+	$(RUN)/python -m tests.mutation_score
+	nice -n 10 $(RUN)/pytest -q -rf -m sql_mutation tests/models/test_sql_mutations.py
+
 clean:
-	rm -rf $(VENV) $(CURDIR)/.venv-uv .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CURDIR)/.venv-uv .pytest_cache .ruff_cache mutants

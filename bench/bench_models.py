@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import duckdb  # noqa: E402
 
-REAL_HISTORY = Path("/work/shared/reference/real-history/commits.json.gz")
+REAL_HISTORY = Path(__file__).parents[1] / "tests" / "fixtures" / "real-history" / "commits.json.gz"
 SETTINGS = "simulator/demo.toml"  # the simulated organisation's dora.toml
 
 

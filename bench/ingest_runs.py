@@ -107,16 +107,19 @@ class Sync:
     seconds: float
 
 
-def sync(server: Simulator, db: Path, credentials: dict[str, str], **github: Any) -> Sync:
-    """One `dora ingest --repo acme/*` in this process with `credentials` as the environment."""
+def sync(
+    server: Simulator, db: Path, credentials: dict[str, str], config: str | None = None
+) -> Sync:
+    """One `dora ingest --repo acme/*` in this process with `credentials` as the environment
+    and the settings of `config` (else the defaults), request pacing off."""
     from flows.ingest import ingest_with_settings
-    from settings.config import Settings
+    from settings.config import Settings, load_settings
 
+    settings = load_settings(config) if config else Settings()
+    settings.github.seconds_between_requests = 0  # a local server
+    settings.github.max_wait_seconds = 1e9  # budget waits are part of what is timed
     saved = {name: os.environ.pop(name, None) for name in CREDENTIAL_VARIABLES}
     os.environ.update(credentials)
-    settings = Settings.model_validate(
-        {"github": {"seconds_between_requests": 0, "max_wait_seconds": 1e9, **github}}
-    )
     before, points_before = server.counters()
     started = time.perf_counter()
     try:

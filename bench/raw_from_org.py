@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import duckdb
 import pyarrow as pa
 
+from ingest.streams.commit_files import files_row
 from ingest.streams.jobs import JobPolicy
 from ingest.workflow_yaml import parse_workflow
 from settings.config import Settings
@@ -75,7 +76,8 @@ def load_organisation(
 ) -> dict[str, int]:
     """Create the raw schema in `db` and fill it from `org`; returns row counts per table.
 
-    `settings` (verification workflows, deploy rules) decide which runs' jobs are stored.
+    `settings` (verification workflows, deploy rules) decide which runs' jobs are stored, and
+    its `[[services]]` path rules which repositories' commits have their files stored.
     """
     settings = settings or Settings()
     counts: dict[str, int] = {}
@@ -112,6 +114,7 @@ def _load_repo(
             "pull_request_commits": "repo pr_number sha author_date payload",
             "issues": "repo number title state labels created_at closed_at payload",
             "workflow_files": "repo path content definition parse_error",
+            "commit_files": "repo sha status paths file_count payload",
         }.items()
     }
     url = f"{WEB}/{full}"
@@ -210,6 +213,7 @@ def _load_repo(
                 _utc(s.created_at),
                 dump(actions.deployment_status(API, WEB, repo, d, s)),
             )
+    with_files = any(rule.repo == full.lower() for rule in settings.services)
     for c in repo.commits.values():
         tables["commits"].add(
             full,
@@ -221,6 +225,9 @@ def _load_repo(
             c.message,
             dump(git.commit(API, WEB, repo, c)),
         )
+        if with_files and len(c.parents) <= 1:  # what the commit_files stream stores
+            row = files_row(full, c.sha, git.changed_files(API, WEB, repo, c)[:3000])
+            tables["commit_files"].add(*row.values())
     pull_repo = FRAGMENTS.token(
         ("bench-pull", full), lambda: render.pull_repository(API, WEB, repo)
     )

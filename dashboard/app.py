@@ -10,6 +10,7 @@ warm_imports()
 page = st.navigation(
     [
         st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page("views/teams.py", title="Teams", icon=":material/groups:"),
         st.Page("views/deployments.py", title="Deployments", icon=":material/rocket_launch:"),
         st.Page("views/lead_time.py", title="Lead time", icon=":material/timer:"),
         st.Page("views/stability.py", title="Stability", icon=":material/health_and_safety:"),

@@ -16,9 +16,11 @@ BLUE, ORANGE, SKY, GREEN, VERMILLION, PURPLE, YELLOW, GREY = (
 PALETTE = [BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, GREY]
 # Deployment kinds keep the same colour and shape on every chart; shape repeats the meaning so
 # colour is never the only cue.
-KINDS = ["success", "change failure", "failed deploy", "rollback", "redeploy", "unfinished"]
-KIND_COLOURS = [BLUE, PURPLE, VERMILLION, ORANGE, GREY, SKY]
-KIND_SHAPES = ["circle", "diamond", "cross", "triangle-down", "square", "triangle-up"]
+KINDS = ["success", "change failure", "failed deploy", "retried", "rollback", "redeploy",
+         "unfinished", "superseded"]  # fmt: skip
+KIND_COLOURS = [BLUE, PURPLE, VERMILLION, YELLOW, ORANGE, GREY, SKY, GREEN]
+KIND_SHAPES = ["circle", "diamond", "cross", "triangle-left", "triangle-down", "square",
+               "triangle-up", "triangle-right"]  # fmt: skip
 FONT = "Source Sans Pro, sans-serif"
 
 
@@ -331,3 +333,19 @@ def _pivot_chart(column: str, unit: str, grain: str, fmt: str) -> alt.LayerChart
         )
     )
     return themed(alt.layer(line, rule), height=220)
+
+
+@unchecked
+def team_trend(frame: pd.DataFrame, column: str, unit: str, grain: str, fmt: str) -> alt.Chart:
+    """One metric per period, a line per team (the Teams page's trends); gaps where no data."""
+    base = alt.Chart(only(frame, "period_start", "team", column)).encode(
+        x=_period_axis(grain),
+        y=alt.Y(f"{column}:Q", title=unit, axis=alt.Axis(format=fmt)),
+        color=alt.Color("team:N", title="team"),
+        tooltip=[
+            alt.Tooltip("team:N", title="team"),
+            alt.Tooltip("period_start:T", title=f"{grain} starting", format="%Y-%m-%d"),
+            alt.Tooltip(f"{column}:Q", title=unit, format=fmt),
+        ],
+    )
+    return themed(base.mark_line(point=True, strokeWidth=2), height=200)

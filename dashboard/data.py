@@ -11,11 +11,24 @@ import pandas as pd
 
 from dashboard.scope import Scope
 from dashboard.snapshot import query
+from models.period import PERIOD_MACRO as PERIOD
 
-IN_SCOPE = """
+# A team is the scopes `team_scopes` gives it; the key is compared outside the subquery, so
+# `repo` and `service` are the filtered table's own columns.
+IN_TEAM = """
+    ($team::varchar is null or repo || chr(31) || service in (
+        select repo || chr(31) || service from team_scopes where team = $team
+    ))
+"""
+# The same, as `dora_period`'s scope_keys: NULL for no team, [] for a team that owns nothing.
+TEAM_KEYS = """(case when $team::varchar is null then null else coalesce(
+    (select list(repo || chr(31) || service) from team_scopes where team = $team::varchar), []
+) end)"""
+IN_SCOPE = f"""
     ($repo::varchar is null or repo = $repo)
     and ($service::varchar is null or service = $service)
     and ($environment::varchar is null or environment = $environment)
+    and {IN_TEAM}
 """
 # A deployment belongs to the period of its deployed_at, or failed_at for a failed attempt.
 AT = "coalesce(deployed_at, failed_at)"
@@ -31,8 +44,9 @@ BUCKETS = """
 """
 KIND = """
     case
+        when is_retried then 'retried'
         when outcome = 'failure' then 'failed deploy'
-        when outcome = 'unfinished' then 'unfinished'
+        when outcome in ('unfinished', 'superseded') then outcome
         when is_rollback then 'rollback'
         when is_redeploy then 'redeploy'
         when is_change_failure then 'change failure'
@@ -60,6 +74,16 @@ def scopes() -> pd.DataFrame:
     )
 
 
+def teams() -> pd.DataFrame:
+    """Every team, in the config's order (GitHub's own teams after it)."""
+    return query("select team, source, recipients from teams order by team_order, team")
+
+
+def team_scopes() -> pd.DataFrame:
+    """Team x repo x service: which scopes each team owns."""
+    return query("select team, repo, service from team_scopes order by all")
+
+
 def snapshot_info() -> pd.DataFrame:
     """When the snapshot was built, the data's as-of time, window, edition and last sync."""
     return query("select * from snapshot_info")
@@ -76,76 +100,12 @@ def data_span() -> pd.DataFrame:
 
 
 def period_summary(scope: Scope) -> pd.DataFrame:
-    """One row: the five metrics and their parts for the scope's period."""
-    return query(
-        f"""
-        with counted as (
-            select * from deployments where {IN_SCOPE} and is_counted and {IN_PERIOD}
-        ),
-        lead as (
-            select
-                quantile_cont(lead_time_seconds, 0.5) as lead_time_p50_seconds,
-                quantile_cont(lead_time_seconds, 0.9) as lead_time_p90_seconds,
-                count(*) as changes
-            from changes
-            where {IN_SCOPE} and deployed_at >= $start and deployed_at < $end
-        ),
-        deploy_days as (
-            select distinct deployed_at::date as day from counted where outcome = 'success'
-        ),
-        -- 7- and 30-day buckets counted back from the period's end, as dora_summary does.
-        -- A day whose deployments straddle a boundary of one grain is still one day in the other.
-        deploy_days_bucketed as (
-            select distinct day, week_bucket, month_bucket from (
-                select
-                    deployed_at::date as day,
-                    date_diff('second', deployed_at, $end::timestamp) // 604800 as week_bucket,
-                    date_diff('second', deployed_at, $end::timestamp) // 2592000 as month_bucket
-                from counted where outcome = 'success'
-            )
-        ),
-        weeks as (
-            select w.bucket, count(distinct d.day) as days
-            from (select unnest(range(greatest(1, $days // 7))) as bucket) as w
-            left join deploy_days_bucketed as d on d.week_bucket = w.bucket
-            group by w.bucket
-        ),
-        months as (
-            select m.bucket, count(distinct d.day) as days
-            from (select unnest(range(greatest(1, $days // 30))) as bucket) as m
-            left join deploy_days_bucketed as d on d.month_bucket = m.bucket
-            group by m.bucket
-        ),
-        agg as (
-            select
-                count(*) filter (outcome = 'success') as deployments,
-                count(*) as counted_deployments,
-                count(*) filter (is_change_failure) as change_failures,
-                count(*) filter (is_change_failure and recovery_seconds is null) as open_failures,
-                count(*) filter (is_rework and outcome = 'success') as rework_deployments,
-                quantile_cont(recovery_seconds, 0.5) filter (is_change_failure)
-                    as recovery_p50_seconds
-            from counted
-        )
-        select
-            agg.deployments,
-            agg.counted_deployments,
-            agg.deployments / ($days / 7.0) as deploys_per_week,
-            (select count(*) from deploy_days) as deploy_days,
-            (select quantile_cont(days, 0.5) from weeks) as deploy_days_per_week_p50,
-            (select quantile_cont(days, 0.5) from months) as deploy_days_per_month_p50,
-            agg.change_failures,
-            agg.change_failures / nullif(agg.counted_deployments, 0) as change_fail_rate,
-            agg.open_failures,
-            agg.recovery_p50_seconds,
-            lead.lead_time_p50_seconds,
-            lead.lead_time_p90_seconds,
-            lead.changes,
-            agg.rework_deployments / nullif(agg.deployments, 0) as rework_rate
-        from agg, lead
-        """,
-        **_scoped(scope, days=scope.days),
-    )
+    """One row: the five metrics and their parts for the scope's period.
+
+    The build's own `dora_period` macro computes them (the one definition `dora_summary` uses),
+    over [first day 00:00, day after the last 00:00), its [start, end) convention.
+    """
+    return query(PERIOD + f"select * from dora_period('deployments', 'changes', $start, $end, $repo, $service, $environment, false, {TEAM_KEYS})", **_scoped(scope))  # fmt: skip
 
 
 def levels(summary: pd.Series, edition: str) -> dict[str, str | None]:
@@ -161,9 +121,8 @@ def levels(summary: pd.Series, edition: str) -> dict[str, str | None]:
         LEVEL_MACRO
         + f"""
         select metric, dora_level('dora_levels', $edition, metric, {{
-            -- frequency has data when the period has deploy days (zero included)
-            deploy_days_per_week_p50: if($deploy_days::double is null, null,
-                                         $deploy_days_per_week_p50::double),
+            -- NULL from dora_period without a counted deployment or a whole ISO week
+            deploy_days_per_week_p50: $deploy_days_per_week_p50::double,
             deploy_days_per_month_p50: $deploy_days_per_month_p50::double,
             deploy_days: $deploy_days::double,
             lead_time_p50_seconds: $lead_time_p50_seconds::double,

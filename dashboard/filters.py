@@ -79,12 +79,19 @@ def sidebar() -> Scope:
         first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
 
     st.sidebar.header("Filters")
+    team_scopes = data.team_scopes()
+    teams = [ALL, *dict.fromkeys(data.teams()["team"])]
+    team = _select("team", "Team", teams, ALL, "team")
+    if team != ALL:  # only the team's repositories and services to pick from
+        owned = team_scopes[team_scopes["team"] == team]
+        keys = set(zip(owned["repo"], owned["service"], strict=True))
+        scopes = scopes[[(r, s) in keys for r, s in zip(scopes["repo"], scopes["service"], strict=True)]]  # fmt: skip
     repos = [ALL, *sorted(scopes["repo"].dropna().unique())]
     repo = _select("repo", "Repository", repos, ALL, "repo")
     in_repo = scopes if repo == ALL else scopes[scopes["repo"] == repo]
     services = [ALL, *sorted(in_repo["service"].dropna().unique())]
     service = _select("service", "Service", services, ALL, "service")
-    present = set(scopes["environment"].dropna())
+    present = set(data.scopes()["environment"].dropna())
     environments = [ALL, *[e for e in ENVIRONMENT_ORDER if e in present], *sorted(present - set(ENVIRONMENT_ORDER))]  # fmt: skip
     environment = _select("environment", "Environment", environments, "production" if "production" in present else ALL, "env")  # fmt: skip
 
@@ -110,11 +117,12 @@ def sidebar() -> Scope:
     built_edition = str(info.iloc[0]["edition"]) if not info.empty else "2023"
     edition = _select("edition", "DORA benchmark edition", list(EDITIONS), built_edition if built_edition in EDITIONS else "2023", "edition")  # fmt: skip
 
-    managed = {"repo", "service", "env", "from", "to", "grain", "edition"}
+    managed = {"team", "repo", "service", "env", "from", "to", "grain", "edition"}
     page_params = {k: st.query_params.get(k) for k in st.query_params if k not in managed}
     st.query_params.from_dict(
         {
             **page_params,  # a page's own parameters (e.g. before/after's pivot) survive
+            "team": team,
             "repo": repo,
             "service": service,
             "env": environment,
@@ -133,6 +141,7 @@ def sidebar() -> Scope:
         end=end,
         grain=grain,
         edition=edition,
+        team=None if team == ALL else team,
     )
 
 
@@ -151,6 +160,7 @@ def _last_sync(info: pd.DataFrame) -> None:
 def describe(scope: Scope) -> str:
     """One line that says what the page shows, for the caption under each title."""
     parts = [
+        *([f"team {scope.team}"] if scope.team else []),
         scope.repo or "all repositories",
         scope.service or "all services",
         scope.environment or "all environments",

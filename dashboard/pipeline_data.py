@@ -6,11 +6,12 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
-from dashboard.data import AT, IN_SCOPE, _scoped
+from dashboard.data import AT, IN_SCOPE, IN_TEAM, PERIOD, TEAM_KEYS, _scoped
 from dashboard.scope import Scope
 from dashboard.snapshot import query
 
-IN_REPO = "($repo::varchar is null or repo = $repo)"
+IN_REPO = """($repo::varchar is null or repo = $repo) and ($team::varchar is null or repo in (
+    select repo from team_repositories where team = $team))"""
 
 
 def workflow_health(scope: Scope) -> pd.DataFrame:
@@ -32,7 +33,7 @@ def workflow_dependencies(scope: Scope) -> pd.DataFrame:
 def promotion_funnel(scope: Scope) -> pd.DataFrame:
     """How many changes of the period reached each environment, and the median wait to get there."""
     return query(
-        """
+        f"""
         select
             environment,
             any_value(stage_order) as stage_order,
@@ -42,6 +43,7 @@ def promotion_funnel(scope: Scope) -> pd.DataFrame:
         from promotion_lag
         where ($repo::varchar is null or repo = $repo)
             and ($service::varchar is null or service = $service)
+            and {IN_TEAM}
             and reached_at >= $start and reached_at < $end
         group by environment
         order by stage_order
@@ -53,7 +55,7 @@ def promotion_funnel(scope: Scope) -> pd.DataFrame:
 def promotion_trend(scope: Scope) -> pd.DataFrame:
     """Median time between consecutive environments, per week or month."""
     return query(
-        """
+        f"""
         select
             date_trunc($grain, reached_at)::date as period_start,
             previous_environment || ' → ' || environment as step,
@@ -62,6 +64,7 @@ def promotion_trend(scope: Scope) -> pd.DataFrame:
         from promotion_lag
         where ($repo::varchar is null or repo = $repo)
             and ($service::varchar is null or service = $service)
+            and {IN_TEAM}
             and reached_at >= $start and reached_at < $end
             and lag_seconds is not null
         group by all
@@ -72,25 +75,31 @@ def promotion_trend(scope: Scope) -> pd.DataFrame:
 
 
 def before_after(scope: Scope, pivot: date) -> pd.DataFrame:
-    """Side-by-side figures for [start, pivot) and [pivot, end] of the scope's period."""
+    """Side-by-side figures for the scope's period before and after the start of `pivot`.
+
+    The DORA figures of each side come from `dora_period` (the one definition `dora_summary`
+    uses): before = [start, pivot), after = [pivot, end), its [start, end) convention.
+    """
     return query(
-        f"""
-        with counted as (
-            select *, {AT} >= $pivot as after
-            from deployments where {IN_SCOPE} and is_counted and {AT} >= $start and {AT} < $end
-        ),
-        lead as (
-            select deployed_at >= $pivot as after,
-                quantile_cont(lead_time_seconds, 0.5) as lead_time_p50_seconds
-            from changes
-            where {IN_SCOPE} and deployed_at >= $start and deployed_at < $end
-            group by 1
+        PERIOD
+        + f"""
+        with figures as (
+            select false as after, * from dora_period('deployments', 'changes', $start, $pivot,
+                $repo, $service, $environment, false, {TEAM_KEYS})
+            union all by name
+            select true as after, * from dora_period('deployments', 'changes', $pivot, $end,
+                $repo, $service, $environment, false, {TEAM_KEYS})
         ),
         rollbacks as (
-            select rolled.deployed_at >= $pivot as after,
+            select rolled.deployed_at > $pivot as after,
                 quantile_cont(date_diff('second', rolled.deployed_at, back.deployed_at), 0.5)
                     as rollback_p50_seconds
-            from counted rolled join deployments back on back.deployment_id = rolled.rolled_back_by
+            from (
+                select * from deployments
+                where {IN_SCOPE} and is_counted and deployed_at > $start and deployed_at <= $end
+            ) rolled
+            join deployments back
+                on back.repo = rolled.repo and back.deployment_id = rolled.rolled_back_by
             group by 1
         ),
         manual as (
@@ -98,35 +107,20 @@ def before_after(scope: Scope, pivot: date) -> pd.DataFrame:
             from workflow_runs_weekly
             where {IN_REPO} and week_start >= $start and week_start < $end
             group by 1
-        ),
-        sides as (
-            select
-                after,
-                count(*) filter (outcome = 'success') as deployments,
-                count(*) filter (is_change_failure) as change_failures,
-                count(*) as counted_deployments,
-                quantile_cont(recovery_seconds, 0.5) filter (is_change_failure)
-                    as recovery_p50_seconds
-            from counted group by after
         )
         select
-            case when p.after then 'after' else 'before' end as period,
-            coalesce(s.deployments, 0) as deployments,
-            coalesce(s.deployments, 0)
-                / (date_diff('day', case when p.after then $pivot else $start end,
-                                    case when p.after then $end else $pivot end) / 7.0)
-                as deploys_per_week,
-            l.lead_time_p50_seconds / 3600 as lead_time_p50_hours,
-            s.change_failures / nullif(s.counted_deployments, 0) as change_fail_rate,
-            s.recovery_p50_seconds / 3600 as recovery_p50_hours,
-            m.manual_runs / nullif(s.deployments, 0) as manual_runs_per_release,
+            case when f.after then 'after' else 'before' end as period,
+            f.deployments,
+            f.deploys_per_week,
+            f.lead_time_p50_seconds / 3600 as lead_time_p50_hours,
+            f.change_fail_rate,
+            f.recovery_p50_seconds / 3600 as recovery_p50_hours,
+            m.manual_runs / nullif(f.deployments, 0) as manual_runs_per_release,
             r.rollback_p50_seconds / 3600 as rollback_p50_hours
-        from (values (false), (true)) p(after)
-        left join sides s using (after)
-        left join lead l using (after)
+        from figures f
         left join rollbacks r using (after)
         left join manual m using (after)
-        order by p.after
+        order by f.after
         """,
         **_scoped(scope, pivot=datetime.combine(pivot, time.min)),
     )
@@ -203,6 +197,6 @@ def proposal(repo: str) -> pd.DataFrame:
     """The stored proposal of one repo: file, reason, rationale and its jobs."""
     return query(
         "select file_name, workflow_yaml, reason, rationale, jobs, called_workflows "
-        f"from orchestration_proposals where {IN_REPO}",
+        "from orchestration_proposals where repo = $repo",
         repo=repo,
     )

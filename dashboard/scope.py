@@ -1,8 +1,9 @@
-"""The filter state every page shares (repo, service, environment, period, granularity, edition)."""
+"""The filter state every page shares (team, repo, service, environment, period, granularity,
+edition)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 GRAINS = ("week", "month")
@@ -20,6 +21,7 @@ class Scope:
     end: date  # inclusive
     grain: str = "week"
     edition: str = "2023"
+    team: str | None = None  # only that team's scopes (`team_scopes`); None: every scope
 
     @property
     def days(self) -> int:
@@ -30,9 +32,11 @@ class Scope:
         return self.between(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
     def between(self, start: date, end: date) -> Scope:
-        return Scope(
-            self.repo, self.service, self.environment, start, end, self.grain, self.edition
-        )
+        return replace(self, start=start, end=end)
+
+    def of_team(self, team: str | None) -> Scope:
+        """The same filters for one team's scopes (None: the whole organisation)."""
+        return replace(self, team=team)
 
     def params(self) -> dict[str, object]:
         """Query parameters: the period is [start, end + 1 day) in naive UTC timestamps."""
@@ -40,6 +44,7 @@ class Scope:
             "repo": self.repo,
             "service": self.service,
             "environment": self.environment,
+            "team": self.team,
             "start": datetime.combine(self.start, time.min),
             "end": datetime.combine(self.end + timedelta(days=1), time.min),
         }

@@ -182,7 +182,7 @@ def report_command(
 
     from reports.mail import EmailDeliveryError
     from reports.snapshot import SnapshotMissingError
-    from reports.weekly import build_report, reports_dir, send_report, write_preview
+    from reports.weekly import build_report, reports_dir, send_report, team_reports, write_preview
 
     settings = settings_or_exit(config)
     try:
@@ -199,19 +199,45 @@ def report_command(
         )
     except SnapshotMissingError as exc:
         raise fail(str(exc)) from None
-    typer.echo(report.subject)
-    if not send:
+    # the organisation's summary, then one per team with recipients (not with --to)
+    teams = [] if to else team_reports(db, settings.email, day, settings.environments.promotion_order)  # fmt: skip
+    for one, recipients in [(report, to), *teams]:
+        typer.echo(one.subject)
+        if not send:
+            try:
+                eml, page = write_preview(one, reports_dir(db))
+            except OSError as exc:  # e.g. a file where the reports folder goes
+                raise fail(f"cannot write the report to {reports_dir(db)}: {exc}") from None
+            typer.echo(f"wrote {eml} and {page}")
+            continue
         try:
-            eml, page = write_preview(report, reports_dir(db))
-        except OSError as exc:  # e.g. a file where the reports folder goes
-            raise fail(f"cannot write the report to {reports_dir(db)}: {exc}") from None
-        typer.echo(f"wrote {eml} and {page}")
-        return
-    try:
-        delivered = send_report(report, settings.email, to)
-    except EmailDeliveryError as exc:
-        raise fail(str(exc)) from None
-    typer.echo(f"sent to {', '.join(delivered)}")
+            delivered = send_report(one, settings.email, recipients)
+        except EmailDeliveryError as exc:
+            raise fail(str(exc)) from None
+        typer.echo(f"sent to {', '.join(delivered)}")
+
+
+@app.command("alerts")
+def alerts_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be sent now; send nothing.")
+    ] = False,
+    test: Annotated[
+        bool, typer.Option("--test", help="Send one test message to each configured channel.")
+    ] = False,
+    db: DbOption = DEFAULT_DB,
+    config: ConfigOption = None,
+) -> None:
+    """Send the alerts that are due (each build does it too); --dry-run shows them first."""
+    from alerts.command import run_alerts
+
+    settings = settings_or_exit(config)
+    if dry_run and test:
+        raise fail("--dry-run and --test exclude each other", code=2)
+    lines, code = run_alerts(db, settings, dry_run, test)
+    typer.echo("\n".join(lines))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("simulator")
@@ -425,6 +451,10 @@ def build_command(
         typer.Option("--window-days", min=1, help="Days in the summary window (default 90)."),
     ] = None,
     config: ConfigOption = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Rebuild every repository, not only those with new data."),
+    ] = False,
 ) -> None:
     """Build the SQL models, run the SQL tests, and publish the snapshot the readers open."""
     from datetime import UTC, datetime
@@ -459,7 +489,9 @@ def build_command(
 
     resolved = config_path(config)
     try:
-        snapshot = run_build(db, resolved if resolved.exists() else None, when, window_days)
+        snapshot = run_build(
+            db, resolved if resolved.exists() else None, when, window_days, full=full
+        )
     except BuildFailed as exc:
         # the offending rows matter more than one line here: show them all, publish nothing
         typer.echo(f"error: build failed, nothing published\n{exc}", err=True)

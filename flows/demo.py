@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flows.background import SimulatorProcess, die_with_parent, free_port
@@ -21,6 +22,7 @@ DEMO_CONFIG = Path(__file__).resolve().parent.parent / "simulator" / "demo.toml"
 # Any token works against the simulator; this one is never printed or stored.
 DEMO_TOKEN = "demo-token-not-a-secret"
 DASHBOARD_READY_TIMEOUT = 90
+ALERT_BASELINE_DAYS = 28
 
 
 @dataclass
@@ -128,10 +130,18 @@ def run_demo(
             simulator.stop()
 
             with progress.step("Building the models and publishing the snapshot"):
+                from alerts.cycle import dry_run
                 from flows.build import run_build
 
-                snapshot = run_build(db, config)
+                # A snapshot as of four weeks ago first, so the real build has one to compare
+                # with: the alerts printed are what changed since then. Nothing is sent.
+                baseline = _latest_deployment(db) - timedelta(days=ALERT_BASELINE_DAYS)
+                run_build(db, config, as_of=baseline, deliver_alerts=False)
+                snapshot = run_build(db, config, deliver_alerts=False)
                 echo(f"      published {snapshot}")
+                echo(f"      alerts it would send, against a snapshot as of {baseline:%Y-%m-%d %H:%M} UTC:")  # fmt: skip
+                for line in dry_run(db, settings):
+                    echo(f"        {line}")
     finally:
         if simulator is not None:
             simulator.stop()
@@ -159,6 +169,14 @@ def run_demo(
     result.steps = progress.steps
     result.seconds_to_ready = progress.elapsed()
     return result
+
+
+def _latest_deployment(db: Path) -> datetime:
+    """The newest deployment ingested (the build's own as_of, near enough for a baseline)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select max(created_at) from raw.deployments").fetchone()[0]
 
 
 def _import_the_pipeline() -> None:

@@ -23,7 +23,12 @@ from flows.engine import Call, LocalTaskGraph, RetryPolicy, use_prefect
 from flows.shards import shard_of
 from ingest import history
 from ingest.client import Aborted, BadCredentials, MaxWaitExceeded, TransientError
-from ingest.credentials import CredentialPool, app_from_settings, tokens_from_environment
+from ingest.credentials import (
+    CredentialPool,
+    app_from_settings,
+    for_shard,
+    tokens_from_environment,
+)
 from ingest.streams.base import ProgressCallback
 from ingest.summary import IngestSummary, StopReason
 from ingest.sync import FATAL, HistoryDepth, IngestRun, Pass
@@ -75,7 +80,8 @@ def run_ingest(
     run = IngestRun(
         settings,
         db,
-        CredentialPool(tokens_from_environment()),  # read here, never a flow parameter
+        # read here, never a flow parameter; a shard uses its own share of the tokens
+        CredentialPool(for_shard(tokens_from_environment(), *(shard or (0, 1)))),
         base_url=base_url,
         since=date.fromisoformat(since) if since else None,
         max_wait=max_wait,
@@ -94,6 +100,10 @@ def run_ingest(
             names = run.resolve_repos(repos or settings.repos)
             if shard is not None:
                 names = [name for name in names if shard_of(name, shard[1]) == shard[0]]
+            if settings.teams_from_github and (shard is None or shard[0] == 0):
+                from ingest.teams import sync_org_teams
+
+                sync_org_teams(run, repos or settings.repos)
         except FATAL as exc:
             stopped = exc
         # --- Extract and load: one task per repo x stream, pass after pass ---

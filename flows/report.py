@@ -16,7 +16,7 @@ def write_and_send(
     db: str, config: str | None, week: str | None, send: bool, to: list[str] | None
 ) -> dict[str, str]:
     """Render the week, write `<week>.eml`/`.html` beside the database, and deliver it if asked."""
-    from reports.weekly import build_report, reports_dir, send_report, write_preview
+    from reports.weekly import build_report, reports_dir, send_report, team_reports, write_preview
 
     logger = get_run_logger()
     settings = load_settings(config)
@@ -38,6 +38,12 @@ def write_and_send(
         return outcome
     send_report(report, settings.email, recipients)
     logger.info("sent to %s", ", ".join(recipients))
+    if not to:  # each team's own email to its recipients
+        for team_report, team_recipients in team_reports(
+            Path(db), settings.email, report.week_start, settings.environments.promotion_order
+        ):
+            send_report(team_report, settings.email, team_recipients)
+            logger.info("%s: sent to %s", team_report.subject, ", ".join(team_recipients))
     return {**outcome, "sent_to": ", ".join(recipients)}
 
 

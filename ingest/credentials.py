@@ -101,6 +101,15 @@ def tokens_from_environment(env: dict[str, str] | None = None) -> list[Credentia
     return found
 
 
+def for_shard(credentials: list[Credential], shard: int, shards: int) -> list[Credential]:
+    """A shard's own tokens, so shards running at once never share a budget: token i serves
+    shard i mod `shards`; with fewer tokens than shards, shard k uses token k mod their count."""
+    if not credentials or shards <= 1:
+        return credentials
+    own = [c for i, c in enumerate(credentials) if i % shards == shard]
+    return own or [credentials[shard % len(credentials)]]
+
+
 def app_from_settings(settings: Settings, env: dict[str, str] | None = None) -> AppKey | None:
     """The GitHub App configured, if any; a key that cannot be read is a ConfigError."""
     env = dict(os.environ if env is None else env)

@@ -26,6 +26,9 @@ from ingest.store import Store
 from settings.config import Settings
 
 HISTORY_STREAMS = ("runs", "deployments", "commits", "pulls", "issues")
+# Streams that read what the history streams stored (the files of the commits a deepen pass
+# listed), so a deepen pass runs them too; they have no window of their own.
+FOLLOWS_HISTORY = ("commit_files",)
 STATE_STREAM = "history"
 GITHUB_EPOCH = datetime(2008, 1, 1)  # nothing on GitHub is older
 

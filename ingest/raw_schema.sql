@@ -3,7 +3,8 @@
 -- Models read the typed columns; `payload` lets them be rebuilt or extended without re-fetching.
 create schema if not exists raw;
 
--- Version 2 added raw.http_etags.summary and raw.compared_shas (ingest.store upgrades older files).
+-- Version 2 added raw.http_etags.summary and raw.compared_shas, version 3 raw.commit_files
+-- (ingest.store upgrades older files).
 create table if not exists raw.schema_version (
     version integer not null,
     applied_at timestamp not null
@@ -245,5 +246,44 @@ create table if not exists raw.compared_shas (
     behind_by integer,
     merge_base_sha varchar,
     fetched_at timestamp,
+    primary key (repo, sha)
+);
+
+-- GitHub teams (only with `teams_from_github = true`): replaced whole per organisation at each
+-- sync, so a deleted team or a repository taken away from a team disappears.
+create table if not exists raw.github_teams (
+    org varchar not null,
+    slug varchar not null,
+    team_id bigint,
+    name varchar,
+    description varchar,
+    html_url varchar,
+    parent_slug varchar,
+    payload json,
+    primary key (org, slug)
+);
+
+-- The repositories of each team (`GET /orgs/{org}/teams/{team_slug}/repos`); `repo_full_name`,
+-- not `repo`: these rows belong to the organisation, not to one repository's sync.
+create table if not exists raw.github_team_repositories (
+    org varchar not null,
+    team_slug varchar not null,
+    repo_full_name varchar not null,
+    role_name varchar,
+    payload json,
+    primary key (org, team_slug, repo_full_name)
+);
+
+-- Schema 3: the files each commit changed (`GET /commits/{sha}`), read once per non-merge commit of
+-- a repository with `[[services]]` path rules (ingest.streams.commit_files). One row per commit
+-- asked for: `paths` holds each changed file's name and, for a rename, its previous name too (an
+-- empty list: a commit that changed no file); NULL when GitHub no longer has the commit.
+create table if not exists raw.commit_files (
+    repo varchar not null,
+    sha varchar not null,
+    status varchar,                      -- ok | not_found (404/422: the commit is gone)
+    paths varchar[],
+    file_count integer,                  -- files GitHub listed (it lists at most 3,000 per commit)
+    payload json,                        -- the listed files without their patches
     primary key (repo, sha)
 );

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 SCHEMA_FILE = Path(__file__).with_name("raw_schema.sql")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: raw.commit_files
 
 # Upgrades for files created by an older raw_schema.sql (additive only: MODELS reads these tables).
 UPGRADES = ("alter table raw.http_etags add column if not exists summary json",)
@@ -131,6 +131,18 @@ def check_database(path: str | Path) -> None:
         raise StoreError(f"{path}: cannot read the database ({_first_line(exc)})") from None
     finally:
         con.close()
+
+
+def create_missing_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create, empty, the raw tables that a database written by an older ingest lacks, so a build
+    before the next ingest finds every table the models read. Only in a single writer's database
+    (one with raw tables): a sharded build's `raw` holds views of the shards (`models.shards`)."""
+    tables = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() and schema_name = 'raw'"
+    ).fetchone()[0]
+    if tables:
+        con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
 class Store:

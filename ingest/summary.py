@@ -24,6 +24,7 @@ TABLE_ORDER = (
     "deployment_statuses",
     "commits",
     "compared_shas",
+    "commit_files",
     "pull_requests",
     "pull_request_commits",
     "issues",

@@ -30,7 +30,7 @@ from ingest.client import (
     TransientError,
 )
 from ingest.credentials import AppKey, Credential, CredentialPool
-from ingest.history import HISTORY_STREAMS, HistoryPass
+from ingest.history import FOLLOWS_HISTORY, HISTORY_STREAMS, HistoryPass
 from ingest.owners import list_owner, wanted
 from ingest.store import Store, UpsertCount
 from ingest.streams import STREAMS, StreamContext
@@ -70,8 +70,8 @@ class Pass:
 def pass_streams(deepen: bool) -> dict[str, tuple[str, ...]]:
     """The streams of a pass in dependency order, each with the streams it waits for, ending
     with the task that records how far back history is complete; a deepen pass runs the
-    history streams only."""
-    names = HISTORY_STREAMS if deepen else tuple(STREAMS)
+    history streams only, and those that read what they stored."""
+    names = (*HISTORY_STREAMS, *FOLLOWS_HISTORY) if deepen else tuple(STREAMS)
     streams = {name: tuple(n for n in STREAMS[name][1] if n in names) for name in names}
     streams[HISTORY_TASK] = HISTORY_STREAMS
     return streams

@@ -70,10 +70,37 @@ def export(db: str | Path, out_dir: str | Path, file_format: str = "parquet") ->
     return written
 
 
+def with_teams(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The table's query, with `teams` (its scope's teams, comma-separated) when it has a scope.
+
+    A row of a repo x service gets the teams of that scope, a repository-level row those of the
+    repository; without team tables (or for the team tables themselves) the table as it is.
+    """
+    columns = {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ?",
+            [table],
+        ).fetchall()
+    }
+    present = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    plain = f'select * from main."{table}"'
+    if "repo" not in columns or "teams" in columns or not {"team_scopes", "team_repositories"} <= present:  # fmt: skip
+        return plain
+    if table in {"teams", "team_scopes", "team_repositories"}:
+        return plain
+    if "service" in columns:
+        owners = "select string_agg(team, ', ' order by team) from team_scopes as owned where owned.repo = t.repo and owned.service = t.service"  # fmt: skip
+    else:
+        owners = "select string_agg(team, ', ' order by team) from team_repositories as owned where owned.repo = t.repo"  # fmt: skip
+    return f'select t.*, ({owners}) as teams from main."{table}" as t'
+
+
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, path: Path, file_format: str) -> None:
+    query = with_teams(con, table)
     if file_format == "parquet":
         target = str(path).replace("'", "''")
-        con.execute(f"copy main.\"{table}\" to '{target}' (format parquet, compression zstd)")
+        con.execute(f"copy ({query}) to '{target}' (format parquet, compression zstd)")
     else:
-        frame = safe_for_spreadsheets(con.execute(f'select * from main."{table}"').df())
+        frame = safe_for_spreadsheets(con.execute(query).df())
         frame.to_csv(path, index=False)

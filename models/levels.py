@@ -11,8 +11,10 @@ from pathlib import Path
 
 import duckdb
 
+from settings.metrics_catalogue import LEVELLED
+
 LEVEL_MACRO = (Path(__file__).parent / "macros" / "dora_level.sql").read_text().strip() + ";\n"
-METRICS = ("deployment_frequency", "lead_time", "change_fail_rate", "recovery")
+METRICS = LEVELLED  # the banded metrics of the catalogue (settings/metrics_catalogue.py)
 # the fields of the macro's `measures` struct (every one must be given)
 MEASURES = (
     "deploy_days_per_week_p50",

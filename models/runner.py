@@ -20,6 +20,7 @@ import duckdb
 
 from models import commit_ranges
 from models.levels import define_level_macro
+from models.period import define_period_macro
 from orchestrator import mart as orchestration
 
 MODELS_DIR = Path(__file__).parent
@@ -112,6 +113,7 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> list[Mode
         con.execute(f"create schema if not exists {schema}")
     load_reference(con)
     define_level_macro(con)
+    define_period_macro(con)
     ordered = in_dependency_order(models)
     for model in ordered:
         started = time.perf_counter()

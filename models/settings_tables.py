@@ -9,15 +9,23 @@ import duckdb
 import pandas as pd
 
 from models.shards import SHARD_COLUMNS
+from models.team_tables import write_team_tables
 from settings.config import Settings
 
 
 def glob_to_regex(glob: str) -> str:
-    """Translate a path glob (`*`, `**`, `?`) into an anchored RE2-compatible regex."""
+    """Translate a path glob (`*`, `**`, `?`) into an anchored RE2-compatible regex.
+
+    `*` and `?` stay within one folder; `**` crosses folders, and `**/` also matches no folder at
+    all (`a/**/b` matches `a/b`), as in .gitignore and CODEOWNERS.
+    """
     out: list[str] = []
     i = 0
     while i < len(glob):
-        if glob.startswith("**", i):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
             out.append(".*")
             i += 2
         elif glob[i] == "*":
@@ -100,6 +108,14 @@ def settings_frames(
         ],
         columns=["rule_order", "path_regex", "name_regex", "environment_name", "service"],
     )
+    service_paths = pd.DataFrame(
+        [
+            {"repo": rule.repo, "service": rule.name, "path_glob": glob}
+            for rule in settings.services
+            for glob in rule.paths
+        ],
+        columns=["repo", "service", "path_glob"],
+    )
     return {
         "settings": pd.DataFrame([single]),
         "environment_aliases": aliases,
@@ -116,6 +132,8 @@ def settings_frames(
                 "stage_order": list(range(1, len(env.promotion_order) + 1)),
             }
         ),
+        # `[[services]]` path rules, one row per glob (matched by cfg.in_service_paths)
+        "service_paths": service_paths,
     }
 
 
@@ -130,6 +148,7 @@ _TYPES = {
     "incident_labels": "label varchar",
     "verification_workflows": "workflow varchar",
     "promotion_order": "environment varchar, stage_order integer",
+    "service_paths": "repo varchar, service varchar, path_glob varchar",
 }
 
 
@@ -160,10 +179,17 @@ def matcher_macros(settings: Settings) -> list[str]:
         for i, path, name in rules
     )
 
+    service_cases = " ".join(
+        f"when repo = {_literal(rule.repo)} and service = {_literal(rule.name)} then "
+        f"regexp_matches(path, {_literal('|'.join(glob_to_regex(g) for g in rule.paths))})"
+        for rule in settings.services
+    )
+
     def extract(regex: str | None) -> str:
         if regex is None:
             return "null"
-        return f"nullif(regexp_extract(name, {_literal(regex)}, 1), '')"
+        # names are compared lower-case: the pattern matches `API-Production` as `api-production`
+        return f"nullif(regexp_extract(name, {_literal(regex)}, 1, 'i'), '')"
 
     return [
         "create or replace macro cfg.matches_rollback(text) as "
@@ -173,7 +199,24 @@ def matcher_macros(settings: Settings) -> list[str]:
         + (f"case {rule_cases} end" if rules else "null::integer"),
         f"create or replace macro cfg.environment_part(name) as {extract(environment_regex)}",
         f"create or replace macro cfg.service_part(name) as {extract(service_regex)}",
+        # whether a file path (of lower-cased `repo`) is one of the service's `[[services]]` paths
+        "create or replace macro cfg.in_service_paths(repo, service, path) as "
+        + (f"coalesce(case {service_cases} end, false)" if settings.services else "false"),
     ]
+
+
+def write_cfg_tables(
+    con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame], types: dict[str, str]
+) -> None:
+    """Replace each `cfg.<name>` with its frame, typed by `types[name]` (an empty frame too)."""
+    con.execute("create schema if not exists cfg")
+    for name, frame in frames.items():
+        con.execute(f"create or replace table cfg.{name} ({types[name]})")
+        if len(frame):
+            con.register("_cfg_frame", frame)
+            columns = ", ".join(frame.columns)
+            con.execute(f"insert into cfg.{name} ({columns}) select {columns} from _cfg_frame")
+            con.unregister("_cfg_frame")
 
 
 def write_settings_tables(
@@ -183,14 +226,8 @@ def write_settings_tables(
     window_days: int | None = None,
 ) -> None:
     """Replace the `cfg` schema's tables with the settings in effect for this build."""
-    con.execute("create schema if not exists cfg")
-    for name, frame in settings_frames(settings, as_of, window_days).items():
-        con.execute(f"create or replace table cfg.{name} ({_TYPES[name]})")
-        if len(frame):
-            con.register("_cfg_frame", frame)
-            columns = ", ".join(frame.columns)
-            con.execute(f"insert into cfg.{name} ({columns}) select {columns} from _cfg_frame")
-            con.unregister("_cfg_frame")
+    write_cfg_tables(con, settings_frames(settings, as_of, window_days), _TYPES)
+    write_team_tables(con, settings)
     for macro in matcher_macros(settings):
         con.execute(macro)
     # written by the build over shards (models.shards); empty for a single writer

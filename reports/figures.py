@@ -26,6 +26,8 @@ DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 # data_quality columns (METRICS.md section 5) that say what was left out or estimated ...
 DATA_QUALITY_CAVEATS = (
     "unfinished_deployments",
+    "superseded_deployments",
+    "retried_attempts",
     "estimated_times",
     "changes_without_baseline",
     "negative_lead_times",
@@ -88,6 +90,8 @@ class WeeklyFigures:
     data_quality: dict[str, Any] = field(default_factory=dict)
     other_environments: dict[str, int] = field(default_factory=dict)
     orchestration: dict[str, Any] | None = None
+    goals: list[dict[str, Any]] = field(default_factory=list)  # each goal's latest period
+    team: str | None = None  # a team's email: only its scopes
 
     @property
     def week_end(self) -> date:
@@ -132,9 +136,7 @@ def gather_week(db: Path, week_start: date, environments: list[str] | None = Non
             built_at=info.get("built_at"),
             edition=info.get("edition"),
             scopes=scopes,
-            level_crossings=level_crossings(con, week_start, info.get("edition"))
-            if "dora_levels" in tables
-            else [],
+            level_crossings=level_crossings(con, week_start) if "rolling_levels" in tables else [],
             change_failures=_change_failures(con, week_start, shown),
             slowest_changes=_slowest_changes(con, week_start),
             stuck_promotions=stuck,

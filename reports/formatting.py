@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from settings.metrics_catalogue import CATALOGUE
+
 NO_DATA = "no data"
 MINUS = "\u2212"
 
@@ -64,13 +66,36 @@ class Metric:
         return 1 if better else -1
 
 
+# A week's value of each catalogue metric: deployments per week are that week's deployments.
+_SHOW = {"per_week": count, "duration": duration, "rate": rate}
+_CHANGE = {"per_week": "count", "duration": "duration", "rate": "rate"}
 METRICS: list[Metric] = [
-    Metric("Deployments", "deployments", count, True, "count"),
-    Metric("Lead time p50", "lead_time_p50_seconds", duration, False, "duration"),
-    Metric("Change fail rate", "change_fail_rate", rate, False, "rate"),
-    Metric("Recovery p50", "recovery_p50_seconds", duration, False, "duration"),
-    Metric("Rework rate", "rework_rate", rate, False, "rate"),
+    Metric(m.label, m.weekly_column, _SHOW[m.unit], m.higher_is_better, _CHANGE[m.unit])
+    for m in CATALOGUE
 ]
+
+
+def goal_value(metric: str, value: float | None) -> str:
+    """A goal's measured value the way its target reads (frequency and deploy days per week)."""
+    from settings.teams import GOAL_METRICS
+
+    unit = GOAL_METRICS[metric]
+    if unit == "duration":
+        return duration(value)
+    if unit == "rate":
+        return rate(value)
+    return NO_DATA if value is None else f"{value:g} a week"
+
+
+def goal_line(goal: dict) -> str:
+    """`met · Web · Change fail rate <= 15%, over 30 days: 12.5% (3 periods in a row)`."""
+    streak = goal["streak"]
+    value = "" if goal["status"] == "no data" else f": {goal_value(goal['metric'], goal['value'])}"
+    why = f" ({goal['no_data_reason']})" if goal.get("no_data_reason") else ""
+    return (
+        f"{goal['status']} · {goal['team']} · {goal['goal']}{value}{why}, "
+        f"{streak} period{'' if streak == 1 else 's'} in a row"
+    )
 
 
 def trend(values: list[float | None], show: Callable[[float | None], str]) -> str:

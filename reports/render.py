@@ -20,8 +20,9 @@ def subject(figures: WeeklyFigures) -> str:
     deployments = sum(s.current.deployments for s in production)
     failures = sum(1 for f in figures.change_failures if f["environment"] == "production")
     failure_text = f"{failures} change failure" + ("" if failures == 1 else "s")
+    team = f" · {' '.join(figures.team.split())}" if figures.team else ""
     return (
-        f"DORA weekly {fmt.week_label(figures.week_start)}: "
+        f"DORA weekly {fmt.week_label(figures.week_start)}{team}: "
         f"{deployments} production deployments, {failure_text}"
     )
 
@@ -124,13 +125,16 @@ def render_text(figures: WeeklyFigures, dashboard_url: str) -> str:
             values = [getattr(week, metric.field) for week in scope.weeks]
             delta = metric.delta(values[-1], values[-2])
             out.append(
-                f"  {metric.label:<17}{metric.show(values[-1]):>10}  "
+                f"  {metric.label:<26}{metric.show(values[-1]):>10}  "
                 f"{'(' + delta + ' vs last week)' if delta else '':<27}"
                 f"trend {fmt.trend(values, metric.show)}"
             )
         out.append("")
     if _others_line(figures):
         out += [_others_line(figures), ""]
+    if figures.goals:
+        out += ["Goals (latest complete period)", ""]
+        out += [f"  {fmt.goal_line(goal)}" for goal in figures.goals] + [""]
     out += ["DORA level crossings (production)", ""]
     out += [
         f"  {'UP  ' if c.improved else 'DOWN'} {c.repo} · {c.service}: {c.metric} "
@@ -275,6 +279,19 @@ def render_html(figures: WeeklyFigures, dashboard_url: str, chart_src: str | Non
         ]
         for c in figures.level_crossings
     ]
+    if figures.goals:
+        colours = {"met": _GOOD, "missed": _BAD}
+        goal_rows = [
+            [
+                f'<span style="color:{colours.get(g["status"], _MUTED)}">{_e(g["status"])}</span>',
+                _e(g["team"]),
+                _e(g["goal"]),
+                _e("" if g["status"] == "no data" else fmt.goal_value(g["metric"], g["value"])),
+                _e(g.get("no_data_reason") or f"{g['streak']} in a row"),
+            ]
+            for g in figures.goals
+        ]
+        sections.append(_section("Goals (latest complete period)", _table(["Status", "Team", "Goal", "Value", "Streak"], goal_rows)))  # fmt: skip
     sections.append(
         _section(
             "DORA level crossings (production)",

@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from settings.alerts import AlertSettings
+from settings.teams import GoalSettings, LevelSettings, TeamSettings
+
 DEFAULT_CONFIG_PATH = Path("dora.toml")
 
 DEFAULT_ENVIRONMENT_ALIASES: dict[str, str] = {
@@ -123,6 +126,43 @@ class DeployRule(_Section):
         return self
 
 
+class ServicePaths(_Section):
+    """Path rules of one service of a monorepo: a commit is among the service's changes only if it
+    touches one of these paths. A service without rules keeps every commit of its repository."""
+
+    repo: str  # OWNER/NAME, compared case-insensitively (stored lower-case)
+    name: str  # the service as the models name it (service_pattern's group, else the repo name)
+    # globs from the repository root: `*` and `?` within a folder, `**` across folders
+    paths: list[str] = Field(min_length=1)
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError(f"{value!r} is not OWNER/NAME")
+        return value.lower()
+
+    @field_validator("name")
+    @classmethod
+    def _service_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a service needs a name")
+        return value.strip().lower()  # services are compared and stored lower-case
+
+    @field_validator("paths")
+    @classmethod
+    def _path_globs(cls, value: list[str]) -> list[str]:
+        for glob in value:
+            if not glob.strip():
+                raise ValueError("an empty path matches nothing")
+            if glob.startswith("/"):
+                raise ValueError(
+                    f"{glob!r}: paths are relative to the repository root "
+                    f"(write {glob.lstrip('/')!r})"
+                )
+        return value
+
+
 class IncidentSettings(_Section):
     labels: list[str] = Field(default_factory=lambda: ["incident"])
     attribution_window_hours: float = Field(24, gt=0)
@@ -171,11 +211,30 @@ class Settings(_Section):
     github: GitHubSettings = Field(default_factory=GitHubSettings)
     environments: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
     deploy_rules: list[DeployRule] = Field(default_factory=list)
+    services: list[ServicePaths] = Field(default_factory=list)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     metrics: MetricSettings = Field(default_factory=MetricSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     scale_out: ScaleOutSettings = Field(default_factory=ScaleOutSettings)
+    # `[[teams]]` is an array of tables, so the switch lives beside it, not in a `[teams]` table
+    teams_from_github: bool = False  # GET /orgs/{org}/teams and each team's repositories
+    teams: list[TeamSettings] = Field(default_factory=list)
+    goals: list[GoalSettings] = Field(default_factory=list)
+    levels: LevelSettings = Field(default_factory=LevelSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @model_validator(mode="after")
+    def _teams_and_goals_agree(self) -> Settings:
+        names = [team.name.lower() for team in self.teams]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"teams: {duplicated[0]!r} is defined twice")
+        if not self.teams_from_github:  # GitHub's teams are known only once ingested
+            for goal in self.goals:
+                if goal.team != "*" and goal.team.lower() not in names:
+                    raise ValueError(f"goals: team {goal.team!r} is not in [[teams]]")
+        return self
 
     @field_validator("repos")
     @classmethod
@@ -183,6 +242,19 @@ class Settings(_Section):
         for repo in value:
             if not re.fullmatch(r"[\w.-]+/([\w.-]+|\*)", repo):
                 raise ValueError(f"{repo!r} is not OWNER/NAME or OWNER/*")
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _one_entry_per_service(cls, value: list[ServicePaths]) -> list[ServicePaths]:
+        seen: dict[tuple[str, str], int] = {}
+        for i, service in enumerate(value):
+            first = seen.setdefault((service.repo, service.name), i)
+            if first != i:
+                raise ValueError(
+                    f"{service.repo} service {service.name!r} is defined twice "
+                    f"(entries {first} and {i}); list all its paths in one entry"
+                )
         return value
 
 

@@ -9,6 +9,7 @@ from simulator import delivery
 from simulator.people import Engineer
 from simulator.records import PullRequest
 from simulator.sim import PullState, RepoSim, merge_committer, seconds
+from simulator.touched_files import service_files, union
 
 SCRIPT_TITLE = "Escape <script>alert(1)</script> in search result snippets"
 
@@ -104,7 +105,8 @@ def on_pr_open(
         message = title
         slug = title.lower().replace(":", "").replace(" ", "-")[:40]
         branch = f"hotfix/{slug}" if hotfix else f"{engineer.person.login}/{slug}"
-    sha = sim.commit((sim.main,), engineer, t, message)
+    files = sim.repo.commits[reverts].files if reverts is not None else None
+    sha = sim.commit((sim.main,), engineer, t, message, files=files, services=services)
     number = sim.next_number
     sim.next_number += 1
     opened = t + sim.minutes(1, 25)
@@ -157,6 +159,7 @@ def on_pr_push(sim: RepoSim, t: datetime, number: int) -> None:
     state, pr = sim.pulls[number], sim.pr_by_number[number]
     message = sim.rng.choice(_FOLLOW_UPS)
     sha = sim.commit((pr.head_sha,), state.engineer, t, message)
+    sim.repo.commits[sha].files = service_files(sha, sim.kind, state.services, follow_up=True)
     pr.head_sha, pr.commits, pr.updated_at = sha, (*pr.commits, sha), t
     sim.repo.branches[pr.head_ref] = sha
     state.commits_left -= 1
@@ -180,14 +183,17 @@ def on_pr_merge(sim: RepoSim, t: datetime, number: int) -> None:
         method = "squash"
     commits = sim.repo.commits
     first = commits[pr.commits[0]]
+    files = union(*(commits[c].files for c in pr.commits))  # a squash or merge touches them all
     if method == "squash":
         body = "\n".join(f"* {commits[c].message.splitlines()[0]}" for c in pr.commits)
         tail = commits[pr.commits[0]].message.partition("\n\n")[2] if state.reverts else body
         message = f"{pr.title} (#{number})\n\n{tail}"
-        sha = sim.commit((sim.main,), state.engineer, t, message, merge_committer(), t)
+        sha = sim.commit((sim.main,), state.engineer, t, message, merge_committer(), t, files)
     elif method == "merge":
         message = f"Merge pull request #{number} from acme/{pr.head_ref}\n\n{pr.title}"
-        sha = sim.commit((sim.main, pr.head_sha), state.engineer, t, message, merge_committer(), t)
+        sha = sim.commit(
+            (sim.main, pr.head_sha), state.engineer, t, message, merge_committer(), t, files
+        )
     else:
         sha = sim.world.next_sha()
         commits[sha] = type(first)(
@@ -198,6 +204,7 @@ def on_pr_merge(sim: RepoSim, t: datetime, number: int) -> None:
             merge_committer(),
             t,
             first.message,
+            first.files,
         )
     pr.merged_at, pr.merge_commit_sha, pr.merge_method = t, sha, method
     sim.advance_main(sha, number if method != "merge" else None, state.services)

@@ -230,22 +230,30 @@ def on_main_push(sim: RepoSim, t: datetime, sha: str, state: PullState) -> None:
                 sim.schedule(t + sim.minutes(30, 50), "manual_deploy", service, "production",
                              "head", state.engineer)  # fmt: skip
     elif sim.kind == "web":
-        run = sim.start_run(W + "deploy.yml", "push", sha, "main", state.engineer.person, t,
-                            sim.repo.commits[sha].message.splitlines()[0])  # fmt: skip
-        start = t + seconds(sim.rng.randint(5, 30))
-        run.run_started_at = start
-        if sim.rng.random() < 0.03:
-            _superseded_staging(sim, run, sha, start)
-            return
-        _, done, ok = deploy_job(sim, run, "deploy-staging", "staging", sha, start,
-                                 "Deploy to staging", 0.04)  # fmt: skip
-        sim.finish_run(run, "success" if ok else "failure", done)
-        if urgent:
+        done = web_staging(sim, t, sha, state.engineer, 0.03, 0.04)
+        if urgent and done is not None:
             sim.schedule(done + sim.minutes(10, 30), "web_release", "promote", state.engineer, None)
 
 
+def web_staging(
+    sim: RepoSim, t: datetime, sha: str, engineer: Engineer, superseded: float, fail: float
+) -> datetime | None:
+    """`deploy.yml` on a push to main deploys staging; None when GitHub superseded it."""
+    run = sim.start_run(W + "deploy.yml", "push", sha, "main", engineer.person, t,
+                        sim.repo.commits[sha].message.splitlines()[0])  # fmt: skip
+    start = t + seconds(sim.rng.randint(5, 30))
+    run.run_started_at = start
+    if sim.rng.random() < superseded:
+        _superseded_staging(sim, run, sha, start)
+        return None
+    _, done, ok = deploy_job(sim, run, "deploy-staging", "staging", sha, start,
+                             "Deploy to staging", fail)  # fmt: skip
+    sim.finish_run(run, "success" if ok else "failure", done)
+    return done
+
+
 def _superseded_staging(sim: RepoSim, run: WorkflowRun, sha: str, start: datetime) -> None:
-    """A deployment GitHub marked inactive without ever recording its success."""
+    """A deployment GitHub marked inactive without ever recording its success: superseded."""
     deployment = sim.create_deployment(run, "staging", sha, start + seconds(4),
                                        "Deploy to staging")  # fmt: skip
     done = start + sim.minutes(2, 4)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from simulator.payloads import derived_id, derived_sha, node_id, owner, person, ts
 from simulator.records import Commit, Issue, Person, PullRequest, Repository
+from simulator.touched_files import RENAMED_FROM
 
 LABEL_COLOURS = ("d73a4a", "0075ca", "a2eeef", "7057ff", "008672", "e4e669", "d876e3", "fbca04")
 
@@ -71,15 +72,18 @@ def commit(api: str, web: str, repo: Repository, c: Commit, detail: bool = False
 
 
 def changed_files(api: str, web: str, repo: Repository, c: Commit) -> list[dict]:
-    """One synthetic changed file per commit (records keep no diffs; the shape needs `files`)."""
-    name = f"src/{c.sha[:2]}/{c.sha[2:8]}.py"
-    additions = int(c.sha[8:10], 16) % 40 + 1
-    deletions = int(c.sha[10:12], 16) % 20
-    return [
-        {
-            "sha": derived_sha("blob", c.sha),
+    """The files a commit touched (`Commit.files`; one synthetic file for a record without them),
+    as `GET /commits/{sha}` lists them; a moved file is `renamed` with its `previous_filename`."""
+    listed = c.files or (f"src/{c.sha[:2]}/{c.sha[2:8]}.py",)
+    files = []
+    for i, entry in enumerate(listed):
+        name, _, previous = entry.partition(RENAMED_FROM)
+        additions = int(c.sha[8 + i % 8 : 10 + i % 8], 16) % 40 + 1
+        deletions = int(c.sha[10 + i % 8 : 12 + i % 8], 16) % 20
+        item = {
+            "sha": derived_sha("blob", f"{c.sha}:{name}"),
             "filename": name,
-            "status": "modified",
+            "status": "renamed" if previous else "modified",
             "additions": additions,
             "deletions": deletions,
             "changes": additions + deletions,
@@ -88,7 +92,10 @@ def changed_files(api: str, web: str, repo: Repository, c: Commit) -> list[dict]
             "contents_url": f"{api}/repos/{repo.full_name}/contents/{name.replace('/', '%2F')}?ref={c.sha}",
             "patch": f"@@ -1,{deletions} +1,{additions} @@",
         }
-    ]
+        if previous:
+            item["previous_filename"] = previous
+        files.append(item)
+    return files
 
 
 # --- Pull requests and issues ---

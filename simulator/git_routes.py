@@ -52,7 +52,7 @@ class GitRoutes:
             )
         body = git.commit(req.api, req.web, idx.repo, idx.repo.commits[sha], detail=True)
         page = page_of(req, default=300, maximum=300)
-        files = body["files"]
+        files = body["files"][:3000]  # GitHub lists at most 3,000 files of a commit
         body["files"] = files[page.start : page.end]
         return Response(200, body, link_header(req, link_base, page, len(files)))
 

@@ -20,10 +20,17 @@ Choices made while modelling (the truth's own choices are in `simulator.truth`):
   some also say "rollback" in their description). Reverts go through one-commit pull requests
   whose message says `This reverts commit <sha>.`; rebase merges are made only for one-commit
   pull requests.
-- A few web staging deployments carry only `queued` and `inactive` (superseded before success);
-  two deployments never settle (a runner that vanished: the run is `cancelled`).
+- A few web staging deployments carry only `queued` and `inactive` (superseded before they
+  settled: left out of the metrics); two deployments never settle (a runner that vanished: the
+  run is `cancelled`).
 - Incidents open 20 min - 6 h after the release they follow, or, for the one meant to stay
   unattributed, at least 30 h after the last production release of its service.
+- acme/platform is laid out by service (`services/<name>/...`, shared `libs/`): each commit touches
+  the folders of its pull request's services (`simulator.touched_files`), which the demo config's
+  `[[services]]` path rules read.
+- The patterns METRICS.md's 2026-12-01 amendments are about (retried and superseded deployments,
+  a revert shipped with its commit, a failed verification after a redeploy, ...) are played once
+  per organisation by `simulator.patterns`, so every scale has them.
 """
 
 from __future__ import annotations
@@ -35,11 +42,12 @@ from importlib import resources
 
 import yaml
 
-from simulator import activity, delivery, releases
+from simulator import activity, degrade, delivery, infra, patterns, releases
 from simulator.events import World
 from simulator.people import engineers
 from simulator.records import Organisation, Repository, Workflow
 from simulator.sim import FastRandom, RepoSim
+from simulator.touched_files import BUMP, initial_files
 from simulator.truth import compute_truth
 
 SCALES = ("demo", "tiny", "large")
@@ -55,7 +63,13 @@ _DESCRIPTIONS = {
     "web": "Customer-facing web app",
     "infra": "Infrastructure as code (Terraform)",
 }
-_HANDLERS = {**activity.HANDLERS, **delivery.HANDLERS, **releases.HANDLERS}
+_HANDLERS = {
+    **activity.HANDLERS,
+    **delivery.HANDLERS,
+    **releases.HANDLERS,
+    **infra.HANDLERS,
+    **patterns.HANDLERS,
+}
 
 
 @cache
@@ -111,10 +125,10 @@ def _new_repo(world: World, name: str, kind: str, scale: str, start: datetime) -
         if not adopted_later:
             repo.workflow_files[path] = text
     _environments(sim, created)
-    sha = sim.commit((), team[0], created, "Initial commit")
+    sha = sim.commit((), team[0], created, "Initial commit", files=initial_files(kind, services))
     for days_before in (90, 30, 7):
         sha = sim.commit((sha,), team[days_before % len(team)], start - timedelta(days=days_before),
-                         "Bump dependencies")  # fmt: skip
+                         "Bump dependencies", files=BUMP)  # fmt: skip
     sim.advance_main(sha, None, ())
     return sim
 
@@ -155,6 +169,7 @@ def generate_organisation(
         sim = _new_repo(world, name, kind, scale, start)
         world.sims.append(sim)
         sim.schedule(start, "day")
+        patterns.plan(sim)
     _without_gc(world.run, _HANDLERS)
     org = Organisation(
         login="acme",
@@ -170,13 +185,20 @@ def generate_organisation(
     return org
 
 
-def advance(org: Organisation, days: int) -> None:
-    """Generate `days` more days of activity in place; the end moves forward, truth is redone."""
+def advance(org: Organisation, days: int, failures: tuple[str, ...] = ()) -> None:
+    """Generate `days` more days of activity in place; the end moves forward, truth is redone.
+
+    `failures`: repositories whose production releases of those days all fail
+    (`simulator.degrade`).
+    """
     if days < 1:
         raise ValueError("days must be at least 1")
     world: World = org.generator_state
+    since = org.end
     world.extend(org.end + timedelta(days=days))
     _without_gc(world.run, _HANDLERS)
+    if failures:
+        degrade.incidents_after_releases(world, {repo.lower() for repo in failures}, since)
     org.end = world.end
     org.days += days
     _finish(org, world)

@@ -30,6 +30,9 @@ class Commit:
     committer: Person
     committer_date: datetime
     message: str
+    files: tuple[
+        str, ...
+    ] = ()  # paths it touched (simulator.touched_files), served by /commits/{sha}
 
 
 @dataclass(slots=True)

@@ -1,7 +1,8 @@
-"""Releases and how they go wrong: manual deploys, the master pipeline, web releases, Terraform applies.
+"""Releases and how they go wrong: manual deploys, the master pipeline, web releases.
 
-Every bad release is decided here, and so is the reaction to it: a rollback (by hand, or
-automatically once the master pipeline is adopted), a revert, a hotfix, an incident.
+Every bad release is decided here (Terraform applies in `simulator.infra`), and so is the
+reaction to it: a rollback (by hand, or automatically once the master pipeline is adopted), a
+revert, a hotfix, an incident.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from simulator.activity import open_revert
 from simulator.delivery import W, deploy_job, incident, verify
 from simulator.people import Engineer
-from simulator.records import Deployment
+from simulator.records import Deployment, Job, WorkflowRun
 from simulator.sim import RepoSim
 
 _RISKS = {  # chance that a successful production release is bad, before / after adoption
@@ -24,7 +25,8 @@ def on_adopt(sim: RepoSim, t: datetime) -> None:
     """The team commits `master-pipeline.yml`; from now on every merge ships by itself."""
     engineer = sim.team[0]
     sha = sim.commit((sim.main,), engineer, t, "Adopt the master pipeline\n\nPromotes "
-                     "development -> staging -> production with automatic rollback.")  # fmt: skip
+                     "development -> staging -> production with automatic rollback.",
+                     files=(W + "master-pipeline.yml",))  # fmt: skip
     sim.advance_main(sha, None, ())
     path = W + "master-pipeline.yml"
     for workflow in sim.repo.workflows:
@@ -43,6 +45,8 @@ def on_manual_deploy(
 ) -> None:
     """`ci-cd-pipeline.yml` dispatched by hand; production gets staging's last good sha."""
     name = f"{service}-{environment}"
+    if sim.is_scripted(name):
+        return
     deployed = set(sim.history.get(name, ()))
     if mode == "retry":
         sha = sim.last_attempt[name]
@@ -70,6 +74,8 @@ def on_manual_rollback(
     sim: RepoSim, t: datetime, name: str, bad_id: int, engineer: Engineer
 ) -> None:
     """Someone redeploys the sha before a bad release, if nothing replaced it meanwhile."""
+    if sim.is_scripted(name):
+        return
     active = sim.active.get(name)
     history = sim.history[name]
     if active is None or active.id != bad_id or len(history) < 2 or history[-2] == history[-1]:
@@ -95,11 +101,7 @@ def _dispatch_deploy(
 ) -> None:
     rng = sim.rng
     name = f"{service}-{environment}"
-    sim.last_attempt[name] = sha
-    run = sim.start_run(W + "ci-cd-pipeline.yml", "workflow_dispatch", sha, "main",
-                        engineer.person, t, "CI/CD Pipeline")  # fmt: skip
-    run.run_started_at = start = t + timedelta(seconds=rng.randint(5, 40))
-    build = sim.job(run, "build", start, rng.uniform(2, 6))
+    run, build = _start_pipeline(sim, t, name, sha, engineer)
     if environment == "development" and "stuck" not in sim.flags and t > sim.world.at_fraction(0.3):
         # The runner died mid-rollout: the run is cancelled, the deployment never settles.
         sim.flags.add("stuck")
@@ -142,6 +144,29 @@ def _dispatch_deploy(
         _react_by_hand(sim, done, service, deployment, engineer)
     elif rng.random() < 0.03:
         _incident_then_hotfix(sim, done, service, sim.minutes(240, 1500))
+
+
+def _start_pipeline(
+    sim: RepoSim, t: datetime, name: str, sha: str, engineer: Engineer
+) -> tuple[WorkflowRun, Job]:
+    """`ci-cd-pipeline.yml` dispatched by hand for environment `name`, up to its build job."""
+    sim.last_attempt[name] = sha
+    run = sim.start_run(W + "ci-cd-pipeline.yml", "workflow_dispatch", sha, "main",
+                        engineer.person, t, "CI/CD Pipeline")  # fmt: skip
+    run.run_started_at = start = t + timedelta(seconds=sim.rng.randint(5, 40))
+    return run, sim.job(run, "build", start, sim.rng.uniform(2, 6))
+
+
+def pipeline_deploy(
+    sim: RepoSim, t: datetime, name: str, sha: str, engineer: Engineer, words: str, fail: float
+) -> tuple[Deployment, datetime, bool]:
+    """A hand-dispatched `ci-cd-pipeline.yml` run that deploys `sha` to environment `name`."""
+    run, build = _start_pipeline(sim, t, name, sha, engineer)
+    deployment, done, ok = deploy_job(
+        sim, run, "deploy", name, sha, build.completed_at, words, fail
+    )
+    sim.finish_run(run, "success" if ok else "failure", done)
+    return deployment, done, ok
 
 
 def mode_is_rollback(sim: RepoSim, name: str, sha: str) -> bool:
@@ -317,6 +342,8 @@ def on_pipeline_retry(sim: RepoSim, t: datetime, run_id: int, service: str, sha:
 def on_web_release(
     sim: RepoSim, t: datetime, mode: str, engineer: Engineer, target: str | None
 ) -> None:
+    if sim.is_scripted("production"):
+        return
     rng = sim.rng
     history = sim.history.get("production", [])
     if mode == "rollback":
@@ -332,11 +359,7 @@ def on_web_release(
         if staged is None or staged[0] in history:
             return
         sha, words = staged[0], "Release to production"
-    run = sim.start_run(
-        W + "deploy.yml", "workflow_dispatch", sha, "main", engineer.person, t, "Deploy"
-    )
-    run.run_started_at = start = t + timedelta(seconds=rng.randint(5, 30))
-    approved = start + sim.minutes(2, 20)  # required reviewer on `production`
+    run, start, approved = _start_release(sim, t, sha, engineer)
     if mode == "stuck":
         # The runner vanished mid-rollout: the run is cancelled and the deployment never settles.
         deployment = sim.create_deployment(run, "production", sha, approved, words)
@@ -344,10 +367,7 @@ def on_web_release(
         sim.job(run, "deploy-production", start, 40, "cancelled", "production")
         sim.finish_run(run, "cancelled", start + timedelta(minutes=40))
         return
-    deployment, done, ok = deploy_job(
-        sim, run, "deploy-production", "production", sha, approved, words, 0.05
-    )
-    sim.finish_run(run, "success" if ok else "failure", done)
+    deployment, done, ok = _finish_release(sim, run, sha, approved, words, 0.05)
     if not ok:
         sim.schedule(done + sim.minutes(30, 90), "web_release", "promote", engineer, None)
     elif mode != "rollback" and rng.random() < 0.08:
@@ -358,36 +378,33 @@ def on_web_release(
             sim.schedule(done + sim.minutes(60, 180), "web_release", "rollback", engineer, sha)
 
 
-# --- infra: Terraform applies as plain runs ---
-def on_infra_apply(sim: RepoSim, t: datetime, target: str | None, engineer: Engineer) -> None:
-    rng = sim.rng
-    history = sim.history.setdefault("production", [])
-    if target is not None:
-        if len(history) < 2 or history[-1] != target:
-            return
-        sha, branch = history[-2], f"rollback-{history[-2][:7]}"
-    else:
-        sha, branch = sim.main, "main"
-        if sha in history and (history[-1] != sha or rng.random() > 0.2):
-            return
-    run = sim.simple_run(W + "terraform-apply.yml", "workflow_dispatch", sha, branch,
-                         engineer.person, t, "Terraform Apply", ("plan", "apply"), 0.1, 0.6)  # fmt: skip
-    sim.rule_runs.append(run.id)
-    if run.conclusion != "success":
-        return
-    history.append(sha)
-    sim.last_success["production"] = (sha, run.updated_at, run.id)
-    bad = target is None and rng.random() < 0.08 and len(history) > 1 and history[-2] != sha
-    sim.simple_run(W + "deployment-verification.yml", "workflow_run", sha, branch, engineer.person,
-                   run.updated_at + timedelta(seconds=15), "Deployment Verification", ("verify",),
-                   conclusion="failure" if bad else "success")  # fmt: skip
-    if bad:
-        if rng.random() < 0.3:
-            incident(sim, run.updated_at + sim.minutes(30, 200), "DNS records drifted after apply",
-                     ("incident",), sim.minutes(120, 600))  # fmt: skip
-        if rng.random() < 0.6:
-            later = engineer.next_working(run.updated_at + sim.minutes(60, 240), rng)
-            sim.schedule(later, "infra_apply", sha, engineer)
+def _start_release(
+    sim: RepoSim, t: datetime, sha: str, engineer: Engineer
+) -> tuple[WorkflowRun, datetime, datetime]:
+    """`deploy.yml` dispatched for production: the run, its start, and the reviewer's approval."""
+    run = sim.start_run(
+        W + "deploy.yml", "workflow_dispatch", sha, "main", engineer.person, t, "Deploy"
+    )
+    run.run_started_at = start = t + timedelta(seconds=sim.rng.randint(5, 30))
+    return run, start, start + sim.minutes(2, 20)  # required reviewer on `production`
+
+
+def _finish_release(
+    sim: RepoSim, run: WorkflowRun, sha: str, approved: datetime, words: str, fail: float
+) -> tuple[Deployment, datetime, bool]:
+    deployment, done, ok = deploy_job(
+        sim, run, "deploy-production", "production", sha, approved, words, fail
+    )
+    sim.finish_run(run, "success" if ok else "failure", done)
+    return deployment, done, ok
+
+
+def release_web(
+    sim: RepoSim, t: datetime, sha: str, engineer: Engineer, words: str, fail: float
+) -> tuple[Deployment, datetime, bool]:
+    """A production release of acme/web: `deploy.yml` dispatched by hand, then approved."""
+    run, _, approved = _start_release(sim, t, sha, engineer)
+    return _finish_release(sim, run, sha, approved, words, fail)
 
 
 HANDLERS = {
@@ -398,5 +415,4 @@ HANDLERS = {
     "pipeline_approve": on_pipeline_approve,
     "pipeline_retry": on_pipeline_retry,
     "web_release": on_web_release,
-    "infra_apply": on_infra_apply,
 }

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from simulator import actions_payloads as actions
 from simulator import payloads as render
+from simulator import teams
 from simulator.git_routes import GitRoutes
 from simulator.records import Organisation, Repository, WorkflowRun
 from simulator.repo_index import QueryError, RepoIndex
@@ -76,6 +77,10 @@ class GitHubApi(GitRoutes):
         return [
             ("/orgs/{org}", self.organisation),
             ("/orgs/{org}/repos", self.org_repos),
+            ("/orgs/{org}/teams", self.org_teams),
+            ("/orgs/{org}/teams/{team_slug}/repos", self.team_repos),
+            # the team's own `url` (`repositories_url`), which PyGithub follows
+            ("/organizations/{org_id}/team/{team_id}/repos", self.team_repos_by_id),
             ("/organizations/{org_id}/repos", self.org_repos_by_id),
             ("/users/{username}/repos", self.user_repos),
             (r, self.repository),
@@ -201,6 +206,31 @@ class GitHubApi(GitRoutes):
         return bare_list(
             req, link_base, repos, lambda r: render.repository(req.api, req.web, r, full=False)
         )
+
+    def org_teams(self, req: Request, link_base: str, org: str) -> Response:
+        if org.lower() != self.org.login.lower():
+            return not_found()
+        found = teams.org_teams(self.org)
+        by_slug = {t.slug: t for t in found}
+        return bare_list(req, link_base, found, lambda t: teams.team(req.api, req.web, self.org, t, by_slug))  # fmt: skip
+
+    def team_repos(self, req: Request, link_base: str, org: str, team_slug: str) -> Response:
+        if org.lower() != self.org.login.lower():
+            return not_found()
+        found = next((t for t in teams.org_teams(self.org) if t.slug == team_slug.lower()), None)
+        return self._team_repos(req, link_base, found)
+
+    def team_repos_by_id(self, req: Request, link_base: str, org_id: str, team_id: str) -> Response:
+        if org_id != str(render.org_id(self.org.login)):
+            return not_found()
+        found = next((t for t in teams.org_teams(self.org) if str(t.id) == team_id), None)
+        return self._team_repos(req, link_base, found)
+
+    def _team_repos(self, req: Request, link_base: str, found: teams.Team | None) -> Response:
+        if found is None:
+            return not_found()
+        draw = lambda r: teams.team_repository(req.api, req.web, r, found.role)  # noqa: E731
+        return bare_list(req, link_base, list(found.repos), draw)
 
     def org_repos_by_id(self, req: Request, link_base: str, org_id: str) -> Response:
         if org_id != str(render.org_id(self.org.login)):

@@ -145,13 +145,13 @@ class SimulatorServer:
         self.graphql.stats.reset()
         self.credentials.restart()
 
-    def advance(self, days: int) -> None:
+    def advance(self, days: int, failures: tuple[str, ...] = ()) -> None:
         """Generate `days` more days of activity (simulator.org.advance) and re-index."""
         from simulator.org import advance
 
         self._rw.acquire_write()
         try:
-            advance(self.org, days=days)
+            advance(self.org, days=days, failures=failures)
             self.api.rebuild()
             self.graphql.rebuild()
         finally:
@@ -307,8 +307,13 @@ class SimulatorServer:
             except ValueError:
                 self._send(h, 422, dump({"message": "days must be an integer"}))
                 return
-            self.advance(days)
-            self._send(h, 200, dump({"advanced_days": days, "end": self.org.end.isoformat()}))
+            failures = tuple(r for r in params.get("failures", "").split(",") if r)
+            unknown = [r for r in failures if r.lower() not in {n.lower() for n in self.org.repos}]
+            if unknown:
+                self._send(h, 422, dump({"message": f"no such repository: {unknown[0]}"}))
+                return
+            self.advance(days, failures)
+            self._send(h, 200, dump({"advanced_days": days, "end": self.org.end.isoformat(), "failures": list(failures)}))  # fmt: skip
         elif method == "POST" and path == "/_simulator/unlabel":
             self._unlabel(h, params)
         elif method == "POST" and path == "/_simulator/revoke" and params.get("token"):

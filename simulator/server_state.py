@@ -51,6 +51,7 @@ class RateBudget:
     def restart(self) -> None:
         with self._lock:
             self.used = 0
+            self.charged = 0  # every unit charged since the start, across windows
             self.reset_at = int(time.time()) + self.reset_seconds
 
     def _roll(self) -> None:
@@ -78,6 +79,7 @@ class RateBudget:
             if self.used + units > self.limit:
                 return False
             self.used += units
+            self.charged += units
             return True
 
     def headers(self, resource: str = "core") -> dict[str, str]:

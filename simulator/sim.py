@@ -19,6 +19,7 @@ from simulator.records import (
     Repository,
     WorkflowRun,
 )
+from simulator.touched_files import service_files
 
 if TYPE_CHECKING:
     from simulator.events import World
@@ -109,6 +110,10 @@ class RepoSim:
     gate: datetime | None = None  # when production approvals are next free (one at a time)
     flags: set[str] = field(default_factory=set)
 
+    def is_scripted(self, name: str) -> bool:
+        """Is a scripted pattern (`simulator.patterns`) deploying environment `name` now?"""
+        return f"scripted:{name}" in self.flags
+
     # --- people and time ---
     def engineer(self) -> Engineer:
         return self.rng.choice(self.team)
@@ -128,7 +133,10 @@ class RepoSim:
         message: str,
         committer: Person | None = None,
         committed: datetime | None = None,
+        files: tuple[str, ...] | None = None,
+        services: tuple[str, ...] = (),
     ) -> str:
+        """A new commit; it touches `files`, else new files of `services` (touched_files)."""
         sha = self.world.next_sha()
         self.repo.commits[sha] = Commit(
             sha=sha,
@@ -138,6 +146,7 @@ class RepoSim:
             committer=committer or author.person,
             committer_date=committed or local_time(author, authored),
             message=message,
+            files=service_files(sha, self.kind, services) if files is None else files,
         )
         return sha
 

@@ -11,27 +11,40 @@ room, so that the models can be held to the same reading:
 - A commit belongs to a pull request when it is its `merge_commit_sha` or one of its commits.
   Rebase merges are only made for one-commit pull requests, so the rebased commit is the
   pull request's `merge_commit_sha` and its start is unambiguous.
+- Outcomes: `inactive` never decides one; a Deployments API record whose only settled status is
+  `inactive` is superseded. A failed attempt whose next attempt in its scope (by `created_at`,
+  then id) has the same sha is retried: it counts nowhere, the retry stands for it.
 - Failed verification: a failed run of `post-deploy-validation.yml` / `deployment-verification.yml`
-  in the repo, for the deployment's sha, whose `run_started_at` is strictly after the deployment's
-  `deployed_at` and strictly before the next successful deployment of the same scope. Runs carry
-  no environment, so every scope that shipped that sha and is still on it is marked.
+  in the repo, for a sha, whose `run_started_at` is strictly after the `deployed_at` of the scope's
+  latest successful deployment before it, which must be of that sha (so no deployment of another
+  sha came in between); it marks the latest counted deployment of that sha before the run (a
+  redeploy in between hides nothing). Runs carry no environment, so every scope is looked at.
+- Reverts: a revert reverts the deployment its commit is attributed to in that scope when that
+  deployment came first; shipped with its commit it reverts nothing and makes no rework.
+- Lead-time stages (pull request known): coding = start -> opened, review -> merged, delivery ->
+  deployed, each boundary kept between the one before it and `deployed_at`.
 - Recovery: (a) is the first counted successful deployment of the scope with `deployed_at` strictly
   after the failure start that is not itself a change failure; it is `restored_by` when it is at
   or before (b). The incident's `service` is its `service:` label, else that of the deployment it
   is attributed to, else null.
 - Pattern-only rollbacks (description matches, sha new) roll back the previous successful
   deployment; the generator never makes one (its rollbacks always redeploy an older sha).
+- Services by path: when the demo config (`simulator/demo.toml`) has `[[services]]` path rules
+  for a repo x service, a commit is among that service's changes only if one of its paths (a
+  moved file's new and previous path) matches one of the service's globs: `*` and `?` within a
+  folder, `**` any number of folders. Everything else (reverts, hotfixes) follows from the changes.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime, timedelta
 
 from simulator.records import Commit, Organisation, Repository
 from simulator.release_habits import intended_order
+from simulator.touched_files import service_paths, touches
 
 ROLLBACK = re.compile(r"(?i)\brollback\b")
 REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
@@ -83,6 +96,22 @@ def commit_range(commits: dict[str, Commit], gen: dict[str, int], new: str, old:
     return out
 
 
+def _api_outcome(statuses: list) -> tuple[str, datetime | None, datetime | None]:
+    """(outcome, deployed_at, failed_at) of a Deployments API record; `inactive` decides nothing."""
+    successes = [s.created_at for s in statuses if s.state == "success"]
+    if successes:
+        return "success", min(successes), None
+    settled = [s for s in statuses if s.state != "inactive"]
+    latest = max(settled, key=lambda s: (s.created_at, s.id), default=None)
+    if latest is not None and latest.state in ("failure", "error"):
+        return "failure", None, latest.created_at
+    if any(s.state == "inactive" for s in statuses) and not any(
+        s.state in ("failure", "error") for s in statuses
+    ):
+        return "superseded", None, None  # superseded before it settled: left out
+    return "unfinished", None, None
+
+
 def _attempts(sim) -> list[dict]:
     """Every deployment attempt of one repo, with its outcome as METRICS.md section 1 reads it."""
     repo: Repository = sim.repo
@@ -90,17 +119,7 @@ def _attempts(sim) -> list[dict]:
     attempts = []
     for d in repo.deployments:
         environment, service = sim.scopes[d.environment]
-        states = [s.state for s in d.statuses]
-        deployed = failed = None
-        if "success" in states:
-            outcome = "success"
-            deployed = next(s.created_at for s in d.statuses if s.state == "success")
-        elif "inactive" in states:
-            outcome, deployed = "success", d.created_at
-        elif states and states[-1] in ("failure", "error"):
-            outcome, failed = "failure", d.statuses[-1].created_at
-        else:
-            outcome = "unfinished"
+        outcome, deployed, failed = _api_outcome(d.statuses)
         run = runs.get(d.run_id)
         attempts.append(dict(
             repo=repo.full_name, source="deployments_api", deployment_id=d.id,
@@ -127,11 +146,19 @@ def _attempts(sim) -> list[dict]:
             failed_at=finished if outcome == "failure" else None, labels=("", "", run.name),
         ))  # fmt: skip
     for a in attempts:
-        a.update(is_redeploy=False, is_rollback=False, is_counted=a["outcome"] != "unfinished",
-                 reasons=set(), incidents=[], changes=[], rolled_back_by=None,
-                 restored_at=None, restored_by=None, recovery_seconds=None, ships_revert=False,
-                 ships_hotfix=False)  # fmt: skip
+        a.update(is_redeploy=False, is_retried=False, is_rollback=False,
+                 is_counted=a["outcome"] in ("success", "failure"), reasons=set(), incidents=[],
+                 changes=[], rolled_back_by=None, restored_at=None, restored_by=None,
+                 recovery_seconds=None, ships_revert=False, ships_hotfix=False)  # fmt: skip
     return attempts
+
+
+def _mark_retries(scope: list[dict]) -> None:
+    """A failed attempt whose next attempt in the scope (by creation) has its sha was retried."""
+    ordered = sorted(scope, key=lambda a: (a["created_at"], a["deployment_id"]))
+    for attempt, following in zip(ordered, ordered[1:], strict=False):
+        if attempt["outcome"] == "failure" and following["sha"] == attempt["sha"]:
+            attempt["is_retried"], attempt["is_counted"] = True, False
 
 
 class _RepoFacts:
@@ -166,11 +193,27 @@ class _RepoFacts:
             self._started[sha] = started
         return started
 
+    def stages(self, sha: str, started: datetime, deployed: datetime) -> tuple[int | None, ...]:
+        """Coding, review and delivery seconds: never negative, summing to the lead time."""
+        pr = self.pr_of.get(sha)
+        if pr is None:
+            return None, None, None
+        opened = min(max(pr.created_at, started), deployed)
+        merged = min(max(pr.merged_at, opened), deployed)
+        return tuple(
+            int((end - begin).total_seconds())
+            for begin, end in ((started, opened), (opened, merged), (merged, deployed))
+        )
+
 
 def _classify_scope(
-    scope: list[dict], facts: _RepoFacts, attributed: dict[str, dict]
+    scope: list[dict],
+    facts: _RepoFacts,
+    attributed: dict[str, dict],
+    globs: tuple[str, ...] | None = None,
 ) -> list[dict]:
-    """Redeploys, rollbacks and changes of one scope; returns its successful attempts in order."""
+    """Redeploys, rollbacks and changes of one scope; returns its successful attempts in order.
+    With `globs` (the service's path rules), only commits touching them are its changes."""
     done = sorted((a for a in scope if a["outcome"] == "success"),
                   key=lambda a: (a["deployed_at"], a["deployment_id"]))  # fmt: skip
     seen: dict[str, int] = {}
@@ -189,6 +232,8 @@ def _classify_scope(
             for sha in commit_range(facts.commits, facts.gen, d["sha"], prev["sha"]):
                 if len(facts.commits[sha].parents) > 1 or sha in attributed:
                     continue
+                if globs is not None and not touches(facts.commits[sha].files, globs):
+                    continue  # not this service's change: it touches none of its paths
                 attributed[sha] = d
                 d["changes"].append(sha)
         seen[d["sha"]] = i
@@ -196,14 +241,18 @@ def _classify_scope(
 
 
 def _mark_reverts_and_hotfixes(done: list[dict], facts: _RepoFacts, attributed: dict) -> None:
+    """A revert reverts the earlier deployment its commit is attributed to; one shipped together
+    with that commit (or reverting an unattributed one) reverts nothing."""
+    order = {id(d): i for i, d in enumerate(done)}
     for d in done:
         for sha in d["changes"]:
             message = facts.commits[sha].message
             if message.startswith('Revert "'):
                 match = REVERTS.search(message)
-                d["ships_revert"] = True
                 first = attributed.get(match.group(1)) if match else None
-                if first is not None:
+                if first is not d:
+                    d["ships_revert"] = True  # shipped with its commit, it makes no rework
+                if first is not None and order[id(first)] < order[id(d)]:
                     first["reasons"].add("reverted")
             pr = facts.pr_of.get(sha)
             if pr is not None and (pr.head_ref.startswith("hotfix") or "hotfix" in pr.labels):
@@ -220,6 +269,21 @@ def _verification_failures(repo: Repository) -> dict[str, list[datetime]]:
         ):
             failures.setdefault(run.head_sha, []).append(run.run_started_at)
     return failures
+
+
+def _mark_failed_verifications(done: list[dict], failed_checks: dict[str, list[datetime]]) -> None:
+    """A failed check of sha S marks the latest counted deployment of S before it, provided S is
+    still what the scope runs when the check starts (a redeploy of S in between hides nothing)."""
+    times = [d["deployed_at"] for d in done]
+    for sha in {d["sha"] for d in done} & failed_checks.keys():
+        for t in failed_checks[sha]:
+            live = bisect_left(times, t) - 1  # the latest success strictly before the check
+            if live < 0 or done[live]["sha"] != sha:
+                continue
+            counted = next(
+                d for d in reversed(done[: live + 1]) if d["is_counted"] and d["sha"] == sha
+            )
+            counted["reasons"].add("verification_failed")
 
 
 def _attribute_incidents(repo: Repository, attempts: list[dict]) -> list[dict]:
@@ -287,23 +351,20 @@ def compute_truth(org: Organisation, world, adopted_at: datetime) -> dict:
         scopes: dict[tuple[str, str], list[dict]] = {}
         for a in attempts:
             scopes.setdefault((a["service"], a["environment"]), []).append(a)
+        for scope in scopes.values():
+            _mark_retries(scope)
         done_by_scope = {}
         for key, scope in scopes.items():
             attributed: dict[str, dict] = {}
-            done_by_scope[key] = _classify_scope(scope, facts, attributed)
+            globs = service_paths().get((repo.full_name.lower(), key[0]))
+            done_by_scope[key] = _classify_scope(scope, facts, attributed, globs)
             _mark_reverts_and_hotfixes(done_by_scope[key], facts, attributed)
         failed_checks = _verification_failures(repo)
         for done in done_by_scope.values():
-            for i, d in enumerate(done):
-                if not d["is_counted"] or d["sha"] not in failed_checks:
-                    continue
-                until = done[i + 1]["deployed_at"] if i + 1 < len(done) else None
-                if any(d["deployed_at"] < t and (until is None or t < until)
-                       for t in failed_checks[d["sha"]]):  # fmt: skip
-                    d["reasons"].add("verification_failed")
+            _mark_failed_verifications(done, failed_checks)
         incidents += _attribute_incidents(repo, attempts)
         for a in attempts:
-            if a["outcome"] == "failure":
+            if a["outcome"] == "failure" and a["is_counted"]:
                 a["reasons"].add("deploy_failed")
         for key, scope in scopes.items():
             failures = [a for a in scope if a["is_counted"] and a["reasons"]]
@@ -317,12 +378,15 @@ def compute_truth(org: Organisation, world, adopted_at: datetime) -> dict:
             for sha in a["changes"]:
                 started = facts.started_at(sha)
                 pr = facts.pr_of.get(sha)
+                coding, review, delivery = facts.stages(sha, started, a["deployed_at"])
                 changes.append({
                     "repo": a["repo"], "service": a["service"], "environment": a["environment"],
                     "sha": sha, "deployment_id": a["deployment_id"], "started_at": iso(started),
                     "deployed_at": iso(a["deployed_at"]),
                     "lead_time_seconds": int((a["deployed_at"] - started).total_seconds()),
                     "pr_number": pr.number if pr is not None else None,
+                    "coding_seconds": coding, "review_seconds": review,
+                    "delivery_seconds": delivery,
                 })  # fmt: skip
     _ISO_CACHE.clear()
     deployments.sort(key=lambda d: (d["repo"], d["created_at"], d["deployment_id"]))
@@ -359,7 +423,8 @@ def _deployment_row(a: dict) -> dict:
         "service": a["service"], "sha": a["sha"], "outcome": a["outcome"],
         "created_at": iso(a["created_at"]), "deployed_at": iso(a["deployed_at"]),
         "failed_at": iso(a["failed_at"]), "is_counted": a["is_counted"],
-        "is_redeploy": a["is_redeploy"], "is_rollback": a["is_rollback"], "is_rework": rework,
+        "is_redeploy": a["is_redeploy"], "is_retried": a["is_retried"],
+        "is_rollback": a["is_rollback"], "is_rework": rework,
         "is_change_failure": bool(a["reasons"]) and a["is_counted"],
         "failure_reasons": sorted(a["reasons"]), "restored_at": iso(a["restored_at"]),
         "recovery_seconds": a["recovery_seconds"],

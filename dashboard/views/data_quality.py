@@ -33,7 +33,7 @@ def render() -> None:
 
     section(
         "Per repository",
-        "Unfinished deployments, estimated times, changes without a baseline, excluded negative lead times, unattributed incidents and unresolved commit ranges (METRICS.md section 5).",
+        "Unfinished and superseded deployments, failed and retried attempts (a retry stands for a flaky failure), changes without a baseline, excluded negative lead times, unattributed incidents and unresolved commit ranges (METRICS.md section 5).",
         pipeline_data.data_quality(scope),
         "data_quality",
         "No data-quality rows for this repository.",

@@ -6,9 +6,10 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, filters, formats
+from dashboard import charts, data, filters, formats, team_data
 from dashboard.downloads import table
 from dashboard.vega import show
+from settings.metrics_catalogue import CATALOGUE, MetricDefinition
 
 SUMMARY_COLUMNS = {
     "deploys_per_week": st.column_config.NumberColumn("deploys / week", format="%.1f"),
@@ -21,43 +22,63 @@ LEVEL_BADGES = {"elite": "green", "high": "blue", "medium": "orange", "low": "re
 
 
 class Tile(NamedTuple):
-    label: str
-    column: str  # of `data.period_summary`
+    metric: MetricDefinition  # label, headline column, level key and better direction
     render: Callable[[float], str]
-    level: str | None  # the metric's name in `data.levels`; None: DORA gives it no bands
-    lower_is_better: bool
     trend: str  # the column of `data.trend` drawn under the tile
     trend_name: str
     trend_render: Callable[[float], str]  # a period's value in the trend's tooltip
 
+    @property
+    def label(self) -> str:
+        return self.metric.label
 
-# fmt: off
+
+def _per_week(value: float) -> str:
+    return f"{formats.number(value)} / week" if not pd.isna(value) else formats.NO_DATA
+
+
+_RENDER = {"per_week": _per_week, "duration": formats.duration, "rate": formats.percent}
+_RENDER_CHANGE = {"per_week": formats.number, "duration": formats.duration, "rate": formats.percent}
+# the trend under each tile: deployments per period, the others as they are
+_TREND = {"deployment_frequency": ("deployments", "deployments", formats.count)}
 TILES = [
-    Tile("Deploys per week", "deploys_per_week", formats.number, "deployment_frequency", False, "deployments", "deployments", formats.count),
-    Tile("Lead time (median)", "lead_time_p50_seconds", formats.duration, "lead_time", True, "lead_time_p50_seconds", "lead time p50", formats.duration),
-    Tile("Change fail rate", "change_fail_rate", formats.percent, "change_fail_rate", True, "change_fail_rate", "change fail rate", formats.percent),
-    Tile("Recovery (median)", "recovery_p50_seconds", formats.duration, "recovery", True, "recovery_p50_seconds", "recovery p50", formats.duration),
-    Tile("Rework rate", "rework_rate", formats.percent, None, True, "rework_rate", "rework rate", formats.percent),
+    Tile(m, _RENDER[m.unit], *_TREND.get(m.key, (m.period_column, m.label, _RENDER[m.unit])))
+    for m in CATALOGUE
 ]
-# fmt: on
 
 
-def _delta(current: float, previous: float, render) -> str | None:
+class Delta(NamedTuple):
+    """How `st.metric` shows a change: text with an ASCII sign, arrow and colour."""
+
+    text: str | None
+    arrow: str  # "auto" (from the sign) or "off" (no change)
+    color: str  # "normal" (up is good), "inverse" (down is good) or "off"
+
+
+def delta(tile: Tile, current: float, previous: float) -> Delta:
+    """The change against the previous period; the catalogue says which way is better.
+
+    st.metric reads the direction from the text's first character: a Unicode minus reads as a
+    rise, so the sign is an ASCII "-". A change too small to show (or none) has no arrow.
+    """
     if pd.isna(current) or pd.isna(previous):
-        return None
-    change = current - previous
-    sign = "+" if change >= 0 else "−"
-    return f"{sign}{render(abs(change))} vs prev."
+        return Delta(None, "auto", "normal")
+    change = float(current) - float(previous)
+    shown = _RENDER_CHANGE[tile.metric.unit](abs(change))
+    if change == 0 or shown == _RENDER_CHANGE[tile.metric.unit](0.0):
+        return Delta("no change vs prev.", "off", "off")
+    sign = "+" if change > 0 else "-"
+    return Delta(f"{sign}{shown} vs prev.", "auto", "normal" if tile.metric.higher_is_better else "inverse")  # fmt: skip
 
 
 def _explained(now: pd.Series) -> dict[str, str]:
     """Each tile's help: what the number is made of in this period."""
     return {
-        "Deploys per week": f"Successful counted deployments per week ({formats.count(now['deployments'])} in the period, {formats.count(now['deploy_days'])} deploy days). Level from the median deploy days per week.",  # fmt: skip
-        "Lead time (median)": f"Median first commit → deployed over {formats.count(now['changes'])} changes; p90 {formats.duration(now['lead_time_p90_seconds'])}.",  # fmt: skip
-        "Change fail rate": f"{formats.count(now['change_failures'])} change failures / {formats.count(now['counted_deployments'])} counted deployments.",  # fmt: skip
-        "Recovery (median)": f"Failure start → restored; {formats.count(now['open_failures'])} failure(s) still open.",  # fmt: skip
-        "Rework rate": "Rollbacks, reverts, hotfixes and restoring deployments / successful counted deployments. DORA gives no bands.",  # fmt: skip
+        "deployment_frequency": f"Successful counted deployments per week ({formats.count(now['deployments'])} in the period, {formats.count(now['deploy_days'])} deploy days). Level from the median deploy days per week.",  # fmt: skip
+        "lead_time": f"Median first commit → deployed over {formats.count(now['changes'])} changes; p90 {formats.duration(now['lead_time_p90_seconds'])}.",  # fmt: skip
+        "change_fail_rate": f"{formats.count(now['change_failures'])} change failures / {formats.count(now['counted_deployments'])} counted deployments.",  # fmt: skip
+        "recovery": f"Failure start → restored; {formats.count(now['open_failures'])} failure(s) still open.",  # fmt: skip
+        "rework_rate": "Rollbacks, reverts, hotfixes and restoring deployments / successful counted deployments. DORA gives no bands.",  # fmt: skip
     }
 
 
@@ -66,16 +87,18 @@ def _scorecard(now: pd.Series, before: pd.Series, trend: pd.DataFrame, levels: d
     explained = _explained(now)
     with st.container(border=True):
         for column, tile in zip(st.columns(len(TILES)), TILES, strict=True):
-            value = now[tile.column]
+            value = now[tile.metric.period_column]
+            change = delta(tile, value, before[tile.metric.period_column])
             with column:
                 st.metric(
                     tile.label,
                     tile.render(value),
-                    delta=_delta(value, before[tile.column], tile.render),
-                    delta_color="inverse" if tile.lower_is_better else "normal",
-                    help=explained[tile.label],
+                    delta=change.text,
+                    delta_color=change.color,
+                    delta_arrow=change.arrow,
+                    help=explained[tile.metric.key],
                 )
-                level = levels.get(tile.level)
+                level = levels.get(tile.metric.level_key) if tile.metric.level_key else None
                 if level is not None or pd.isna(value):
                     name = level or "no data"
                     st.badge(f"DORA level: {name}", color=LEVEL_BADGES.get(name, "gray"))
@@ -106,6 +129,12 @@ def render() -> None:
     if not banded:
         levels_notice.caption("DORA levels are shown for the production environment only.")
     st.caption("Trends with axes: the **Lead time** and **Stability** pages; deployments day by day: **Deployments**.")  # fmt: skip
+
+    goals = team_data.latest_goals(scope.team)
+    if not goals.empty:
+        st.subheader("Goals")
+        st.caption("Each goal's latest complete period: met, missed, or no data (never met without data), and for how many periods in a row. Teams side by side: **Teams**.")  # fmt: skip
+        table(team_data.goals_table(goals), "goal_status")
 
     st.subheader("Per service, as built")
     summary = data.summary_by_scope()

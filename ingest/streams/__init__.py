@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ingest.streams.base import StreamContext
 from ingest.streams.catalog import sync_environments, sync_repository, sync_workflows
+from ingest.streams.commit_files import sync_commit_files
 from ingest.streams.commits import sync_commits
 from ingest.streams.deployments import sync_deployments
 from ingest.streams.issues import sync_issues
@@ -24,6 +25,7 @@ STREAMS: dict[str, tuple[StreamFunction, tuple[str, ...]]] = {
     "runs": (sync_runs, ("workflow_files",)),  # which runs need jobs comes from the YAML
     "deployments": (sync_deployments, ("repository",)),
     "commits": (sync_commits, ("deployments", "runs")),  # compare ranges of deployed shas
+    "commit_files": (sync_commit_files, ("commits",)),  # only for repos with path rules
     "pulls": (sync_pulls, ("repository",)),
     "issues": (sync_issues, ("pulls",)),  # its cursor starts from the pulls read
 }

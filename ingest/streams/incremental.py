@@ -56,6 +56,24 @@ ISSUES = Incremental("issues", "issues", ("repo", "number"), "updated_at", "issu
 
 CONTRACTS = {c.stream: c for c in (RUNS, DEPLOYMENTS, COMMITS, PULLS, ISSUES)}
 
+
+@dataclass(frozen=True)
+class FetchedOnce:
+    """How a per-item stream whose items never change reads only what is new: no cursor and no
+    look-back, one fetch per stored parent row that has no row of its own yet. The missing rows
+    are the cursor: a killed run resumes with them, an unchanged re-sync asks for nothing."""
+
+    stream: str
+    table: str  # the raw table its rows go to
+    key: tuple[str, ...]  # natural key = the table's primary key = the parent's key
+    parent_table: str  # the stored rows that each want one fetch
+
+
+# A commit's files never change: read once per (non-merge) commit of a repo with path rules.
+COMMIT_FILES = FetchedOnce("commit_files", "commit_files", ("repo", "sha"), "commits")
+
+FETCHED_ONCE = {c.stream: c for c in (COMMIT_FILES,)}
+
 # A fresh page -> (rows per raw table, malformed items, pages fetched for its items)
 PageRows = Callable[["Page"], tuple[dict[str, list[dict]], list["MalformedItem"], list["Page"]]]
 

@@ -25,6 +25,7 @@ status_summary as (
         deployment_id,
         min(created_at) filter (where state = 'success') as first_success_at,
         bool_or(state = 'inactive') as has_inactive,
+        bool_or(state in ('failure', 'error')) as has_failure,
         arg_max(state, (created_at, status_id)) filter (where state <> 'inactive') as latest_state,
         max(created_at) filter (where state <> 'inactive') as latest_state_at,
         arg_min(run_id, status_id) filter (where run_id is not null) as run_id,
@@ -43,25 +44,21 @@ from_deployments_api as (
         deployments.task,
         deployments.description,
         deployments.created_at,
+        -- `inactive` never decides an outcome or a time (GitHub adds it to older successes;
+        -- other tools set it on cancelled or superseded deployments)
         case
             when summary.first_success_at is not null then 'success'
-            -- GitHub marks superseded successes inactive; such a deployment did succeed.
-            when summary.has_inactive then 'success'
             when summary.latest_state in ('failure', 'error') then 'failure'
+            when summary.has_inactive and not summary.has_failure then 'superseded'
             else 'unfinished'
         end as outcome,
-        case
-            when summary.first_success_at is not null then summary.first_success_at
-            when summary.has_inactive then deployments.created_at
-        end as deployed_at,
+        summary.first_success_at as deployed_at,
         case
             when summary.first_success_at is null
-                and not coalesce(summary.has_inactive, false)
                 and summary.latest_state in ('failure', 'error')
                 then summary.latest_state_at
         end as failed_at,
-        summary.first_success_at is null
-            and coalesce(summary.has_inactive, false) as is_time_estimated,
+        false as is_time_estimated,
         summary.run_id,
     from deployments
     left join status_summary as summary
@@ -94,7 +91,8 @@ rule_matches as (
     select
         runs.*,
         rules.environment_name,
-        rules.service as rule_service,
+        -- rule targets are names too: compared and stored lower-case
+        lower(rules.service) as rule_service,
     from runs
     inner join cfg.deploy_rules as rules
         -- the first matching rule wins
@@ -110,6 +108,7 @@ from_deploy_rules as (
         matches.head_sha as sha,
         matches.head_branch as ref,
         'deploy' as task,
+        -- shown as the description, but never read as a rollback name (see final)
         matches.display_title as description,
         matches.created_at,
         case
@@ -168,12 +167,25 @@ final as (
         runs.workflow_name,
         runs.run_url,
         coalesce(runs.is_manual, false) as is_manual,
+        -- A deploy-rule run's names are its workflow's `name` and the run's `name`; its
+        -- display_title is a commit headline or PR title ("Add rollback support"), not a name.
+        case
+            when unioned.source = 'workflow_run'
+                then cfg.matches_rollback(workflows.workflow_name)
+                    or cfg.matches_rollback(runs.workflow_name)
+            else cfg.matches_rollback(unioned.description)
+                or cfg.matches_rollback(unioned.task)
+                or cfg.matches_rollback(runs.workflow_name)
+        end as matches_rollback_pattern,
     from unioned
     inner join environments
         using (repo, environment_name)
     left join runs
         on runs.repo = unioned.repo
         and runs.run_id = unioned.run_id
+    left join stg.stg_github__workflows as workflows
+        on workflows.repo = runs.repo
+        and workflows.workflow_id = runs.workflow_id
 )
 
 select * from final

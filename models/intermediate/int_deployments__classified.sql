@@ -1,10 +1,25 @@
--- Attempts ordered within their scope: previous success, redeploys, counted, rollbacks (sections 1-2).
+-- Attempts ordered within their scope: previous success, redeploys, retries, counted, rollbacks
+-- (METRICS.md sections 1-2).
 create or replace table int.int_deployments__classified as
 
 with
 
 attempts as (
     select * from int.int_deployments__attempts
+),
+
+-- A failed attempt whose next attempt in the scope (by creation) is of the same sha was retried:
+-- the retry stands for it (a re-run of a flaky deploy job makes a new deployment of that sha).
+retried as (
+    select
+        repo,
+        source,
+        deployment_id,
+        coalesce(outcome = 'failure' and lead(sha) over attempt_order = sha, false) as is_retried,
+    from attempts
+    window attempt_order as (
+        partition by repo, service, environment order by created_at, deployment_id
+    )
 ),
 
 ordered as (
@@ -16,8 +31,7 @@ ordered as (
         deployment_id,
         sha,
         description,
-        task,
-        workflow_name,
+        matches_rollback_pattern,
         row_number() over scope_order as success_seq,
         lag(sha) over scope_order as previous_success_sha,
     from attempts
@@ -41,9 +55,6 @@ flagged as (
     select
         successes.*,
         coalesce(successes.sha = successes.previous_success_sha, false) as is_redeploy,
-        cfg.matches_rollback(successes.description)
-            or cfg.matches_rollback(successes.task)
-            or cfg.matches_rollback(successes.workflow_name) as matches_rollback_pattern,
     from successes
 ),
 
@@ -98,12 +109,16 @@ final as (
         successes.success_seq,
         successes.previous_success_sha,
         coalesce(successes.is_redeploy, false) as is_redeploy,
+        retried.is_retried,
         attempts.outcome in ('success', 'failure')
-            and not coalesce(successes.is_redeploy, false) as is_counted,
+            and not coalesce(successes.is_redeploy, false)
+            and not retried.is_retried as is_counted,
         coalesce(successes.is_rollback, false) as is_rollback,
         rolled_back.rolled_back_by,
         coalesce(attempts.deployed_at, attempts.failed_at) as event_at,
     from attempts
+    inner join retried
+        using (repo, source, deployment_id)
     left join with_counted as successes
         using (repo, service, environment, source, deployment_id)
     left join rolled_back

@@ -25,6 +25,12 @@ ships_revert as (
     from shipped
     inner join int.int_commits__reverts as reverts
         using (repo, sha)
+    -- a revert shipped together with the commit it reverts undoes nothing: it makes no rework
+    anti join shipped as together
+        on together.repo = shipped.repo
+        and together.source = shipped.source
+        and together.deployment_id = shipped.deployment_id
+        and together.sha = reverts.reverted_sha
 ),
 
 ships_hotfix as (

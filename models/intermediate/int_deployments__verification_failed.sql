@@ -1,10 +1,17 @@
--- Successful deployments whose window saw a failed run of a verification workflow for their sha.
+-- Counted deployments marked by a failed run of a verification workflow for their sha: the run
+-- checks what the scope runs when it starts; it marks the latest counted deployment of that sha
+-- before it, so a redeploy in between does not hide it (METRICS.md section 2).
 create or replace table int.int_deployments__verification_failed as
 
 with
 
 runs as (
     select * from stg.stg_github__workflow_runs
+),
+
+successes as (
+    select * from int.int_deployments__classified
+    where outcome = 'success'
 ),
 
 verification_failures as (
@@ -26,39 +33,62 @@ verification_failures as (
         )
 ),
 
-windows as (
+-- runs carry no environment: every scope that deployed the sha is a candidate
+candidates as (
+    select distinct
+        failures.repo,
+        successes.service,
+        successes.environment,
+        failures.sha,
+        failures.run_id,
+        failures.run_started_at,
+    from verification_failures as failures
+    inner join successes
+        on successes.repo = failures.repo
+        and successes.sha = failures.sha
+),
+
+-- the scope's latest successful deployment when the run started (redeploys included): the
+-- run falls in the window of that sha only if no deployment of another sha came in between
+live as (
+    select
+        candidates.*,
+        successes.sha as live_sha,
+    from candidates
+    asof inner join successes
+        on successes.repo = candidates.repo
+        and successes.service = candidates.service
+        and successes.environment = candidates.environment
+        and successes.deployed_at < candidates.run_started_at
+),
+
+marked as (
+    select
+        live.repo,
+        live.service,
+        live.environment,
+        counted.source,
+        counted.deployment_id,
+        live.run_started_at,
+    from live
+    asof inner join (select * from successes where is_counted) as counted
+        on counted.repo = live.repo
+        and counted.service = live.service
+        and counted.environment = live.environment
+        and counted.sha = live.sha
+        and counted.deployed_at < live.run_started_at
+    where live.live_sha = live.sha
+),
+
+final as (
     select
         repo,
         service,
         environment,
         source,
         deployment_id,
-        sha,
-        deployed_at,
-        lead(deployed_at) over (
-            partition by repo, service, environment order by success_seq
-        ) as next_deployed_at,
-    from int.int_deployments__classified
-    where outcome = 'success'
-),
-
-final as (
-    select
-        windows.repo,
-        windows.service,
-        windows.environment,
-        windows.source,
-        windows.deployment_id,
-        min(verification_failures.run_started_at) as verification_failed_at,
-    from windows
-    inner join verification_failures
-        on verification_failures.repo = windows.repo
-        and verification_failures.sha = windows.sha
-        and verification_failures.run_started_at > windows.deployed_at
-        and (
-            windows.next_deployed_at is null
-            or verification_failures.run_started_at < windows.next_deployed_at
-        )
+        min(run_started_at) as verification_failed_at,
+    from marked
     group by all
 )
 

@@ -46,8 +46,9 @@ final as (
         split.repo,
         split.environment_name,
         coalesce(aliases.environment, lower(split.environment_part)) as environment,
-        -- Without a service rule the service is the repository's name (without the owner).
-        coalesce(lower(split.service_part), split_part(split.repo, '/', 2)) as service,
+        -- Without a service rule the service is the repository's name (without the owner);
+        -- names are compared and stored lower-case, so `Acme/Api` is service `api`.
+        lower(coalesce(split.service_part, split_part(split.repo, '/', 2))) as service,
     from split
     left join aliases
         on aliases.alias = lower(split.environment_part)

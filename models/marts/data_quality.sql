@@ -21,6 +21,9 @@ deployment_counts as (
         repo,
         count(*) as attempts,
         count(*) filter (where outcome = 'unfinished') as unfinished_deployments,
+        count(*) filter (where outcome = 'superseded') as superseded_deployments,
+        count(*) filter (where outcome = 'failure') as failed_attempts,
+        count(*) filter (where is_retried) as retried_attempts,
         count(*) filter (where is_time_estimated) as estimated_times,
         count(*) filter (where is_redeploy) as redeploys,
     from deployments
@@ -42,7 +45,32 @@ change_counts as (
         repo,
         count(*) filter (where not is_negative_lead_time) as changes,
         count(*) filter (where is_negative_lead_time) as negative_lead_times,
+        -- path rules, files unknown: counted for every service with rules until they are fetched
+        count(*) filter (where is_files_unknown) as changes_without_files,
     from int.int_changes__attributed
+    group by all
+),
+
+-- commits whose files touch no path of any service with rules (shared code, docs, CI files):
+-- a change of none of them, counted when a deployment of such a service shipped one
+serviceless_commits as (
+    select
+        repo,
+        sha,
+    from int.int_commits__services
+    group by all
+    having bool_and(is_files_known) and not bool_or(touches_service_paths)
+),
+
+outside_service_paths as (
+    select
+        repo,
+        count(distinct sha) as commits_outside_service_paths,
+    from int.int_commits__first_deployment as reached
+    inner join int.int_commits__services as ruled
+        using (repo, sha, service)
+    inner join serviceless_commits
+        using (repo, sha)
     group by all
 ),
 
@@ -87,6 +115,9 @@ final as (
         repositories.repo,
         coalesce(deployment_counts.attempts, 0) as deployment_attempts,
         coalesce(deployment_counts.unfinished_deployments, 0) as unfinished_deployments,
+        coalesce(deployment_counts.superseded_deployments, 0) as superseded_deployments,
+        coalesce(deployment_counts.failed_attempts, 0) as failed_attempts,
+        coalesce(deployment_counts.retried_attempts, 0) as retried_attempts,
         coalesce(deployment_counts.estimated_times, 0) as estimated_times,
         coalesce(deployment_counts.redeploys, 0) as redeploys,
         coalesce(change_counts.changes, 0) as changes,
@@ -96,6 +127,9 @@ final as (
         coalesce(incident_counts.unattributed_incidents, 0) as unattributed_incidents,
         coalesce(unresolved.unresolved_commit_ranges, 0) as unresolved_commit_ranges,
         coalesce(skipped.skipped_items, 0) as skipped_items,
+        coalesce(change_counts.changes_without_files, 0) as changes_without_files,
+        coalesce(outside_service_paths.commits_outside_service_paths, 0)
+            as commits_outside_service_paths,
     from repositories
     left join deployment_counts using (repo)
     left join without_baseline using (repo)
@@ -103,6 +137,7 @@ final as (
     left join unresolved using (repo)
     left join incident_counts using (repo)
     left join skipped using (repo)
+    left join outside_service_paths using (repo)
 )
 
 select * from final

@@ -48,6 +48,7 @@ final as (
         deployments.deployed_at,
         deployments.failed_at,
         deployments.is_redeploy,
+        deployments.is_retried,
         deployments.is_rollback,
         rework.deployment_id is not null as is_rework,
         failures.deployment_id is not null as is_change_failure,

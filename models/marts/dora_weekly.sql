@@ -56,7 +56,7 @@ deployment_weeks as (
         cast(date_trunc('week', event_at) as date) as week_start,
         count(*) filter (where outcome = 'success') as deployments,
         count(distinct cast(deployed_at as date)) filter (where outcome = 'success') as deploy_days,
-        count(*) as counted_attempts,
+        count(*) as counted_deployments,
         count(*) filter (where is_change_failure) as change_failures,
         count(*) filter (where outcome = 'success' and is_rework) as rework_deployments,
     from counted
@@ -97,14 +97,14 @@ final as (
         coalesce(deployment_weeks.deployments, 0) as deployments,
         coalesce(deployment_weeks.deploy_days, 0) as deploy_days,
         coalesce(deployment_weeks.change_failures, 0) as change_failures,
-        deployment_weeks.change_failures / nullif(deployment_weeks.counted_attempts, 0)
+        deployment_weeks.change_failures / nullif(deployment_weeks.counted_deployments, 0)
             as change_fail_rate,
         change_weeks.lead_time_p50_seconds,
         change_weeks.lead_time_p90_seconds,
         recovery_weeks.recovery_p50_seconds,
         deployment_weeks.rework_deployments / nullif(deployment_weeks.deployments, 0)
             as rework_rate,
-        coalesce(deployment_weeks.counted_attempts, 0) as counted_attempts,
+        coalesce(deployment_weeks.counted_deployments, 0) as counted_deployments,
         coalesce(change_weeks.changes, 0) as changes,
     from weeks
     left join deployment_weeks

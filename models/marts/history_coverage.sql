@@ -6,12 +6,8 @@ create or replace table marts.history_coverage as
 
 with
 
-repositories as (
-    select repo from stg.stg_github__repositories
-),
-
 history as (
-    select * from stg.stg_github__sync_history
+    select * from int.int_repositories__history
 ),
 
 build_window as (
@@ -20,19 +16,13 @@ build_window as (
 
 final as (
     select
-        repositories.repo,
-        case
-            when history.repo is null then 'unknown'
-            when history.history_from is null then 'first pass'
-            when history.history_from <= history.history_target then 'complete'
-            else 'deepening'
-        end as history_state,
+        history.repo,
+        history.history_state,
         history.history_from,
         history.history_target,
         history.first_pass_from,
         date_diff('day', history.history_from, build_window.as_of) as days_of_history,
-    from repositories
-    left join history using (repo)
+    from history
     cross join build_window
 )
 

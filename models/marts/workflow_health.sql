@@ -6,7 +6,23 @@ runs as (
     select * from int.int_workflow_runs__timed
 ),
 
-final as (
+-- deployment attempts made by each workflow's runs: failed and retried ones keep flaky deploy
+-- jobs visible, although retried attempts count in no DORA metric
+deployment_attempts as (
+    select
+        runs.repo,
+        runs.workflow_path,
+        count(*) as deployment_attempts,
+        count(*) filter (where attempts.outcome = 'failure') as failed_deployment_attempts,
+        count(*) filter (where attempts.is_retried) as retried_deployment_attempts,
+    from int.int_deployments__classified as attempts
+    inner join runs
+        on runs.repo = attempts.repo
+        and runs.run_id = attempts.run_id
+    group by all
+),
+
+run_summary as (
     select
         repo,
         workflow_path,
@@ -31,6 +47,19 @@ final as (
         max(created_at) as last_run_at,
     from runs
     group by repo, workflow_path
+),
+
+final as (
+    select
+        run_summary.*,
+        coalesce(deployment_attempts.deployment_attempts, 0) as deployment_attempts,
+        coalesce(deployment_attempts.failed_deployment_attempts, 0)
+            as failed_deployment_attempts,
+        coalesce(deployment_attempts.retried_deployment_attempts, 0)
+            as retried_deployment_attempts,
+    from run_summary
+    left join deployment_attempts
+        using (repo, workflow_path)
 )
 
 select * from final

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # url path -> page title (st.Page derives the path from the file name; the default page is "/")
 PAGES = {
     "": "Overview",
+    "teams": "Teams",
     "deployments": "Deployments",
     "lead_time": "Lead time",
     "stability": "Stability",
@@ -34,7 +35,7 @@ PAGES = {
     "data_quality": "Data quality",
 }
 # Pages whose content is charts; Data quality is tables and tiles only.
-CHARTED = {"", "deployments", "lead_time", "stability", "pipeline", "before_after"}
+CHARTED = {"", "teams", "deployments", "lead_time", "stability", "pipeline", "before_after"}
 SCREENSHOTS = ROOT / "data" / "screenshots"
 CHARTS = "[data-testid='stVegaLiteChart'], [data-testid='stGraphVizChart']"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"

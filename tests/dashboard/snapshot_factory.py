@@ -28,7 +28,8 @@ HTML_NAME = 'Deploy "web" <script>alert(1)</script>'
 
 DEPLOYMENT_COLUMNS = [
     "repo", "service", "environment", "deployment_id", "source", "sha", "outcome", "created_at",
-    "deployed_at", "failed_at", "is_redeploy", "is_rollback", "is_rework", "is_change_failure",
+    "deployed_at", "failed_at", "is_redeploy", "is_retried", "is_rollback", "is_rework",
+    "is_change_failure",
     "failure_reasons", "restored_at", "recovery_seconds", "change_count", "lead_time_p50_seconds",
     "run_id", "run_url", "commit_url", "description", "is_counted", "is_manual", "rolled_back_by",
     "restored_by_deployment_id", "environment_name", "failure_started_at", "is_time_estimated",
@@ -66,6 +67,7 @@ def _deployment(repo: str, service: str, environment: str, deployment_id: int, *
         sha=sha,
         outcome="success",
         is_redeploy=False,
+        is_retried=False,
         is_rollback=False,
         is_rework=False,
         is_change_failure=False,
@@ -255,6 +257,46 @@ select repo,
     timestamp '2026-10-23' as first_pass_from,
     date_diff('day', history_from, timestamp '2026-11-20') as days_of_history
 from repositories;
+
+-- Two teams sharing acme/tiny; one name with HTML and quotes in it.
+create table teams as
+select * from (values
+    ('Core', 'config', 0, ['core-lead@example.com']),
+    ('Web <i>"front"</i>', 'config', 1, []::varchar[])
+) as t (team, source, team_order, recipients);
+
+create table team_repositories as
+select t.team, r.repo, 'config' as source
+from teams t join repositories r
+    on (t.team = 'Core' and r.repo not like '%web%')
+    or (t.team <> 'Core' and (r.repo like '%web%' or r.repo = 'acme/tiny'));
+
+create table team_scopes as
+select distinct tr.team, d.repo, d.service, tr.source
+from team_repositories tr join deployments d using (repo);
+
+create table rolling_levels as
+select units.unit_kind, units.unit, null::varchar as repo, null::varchar as service,
+    'production' as environment, timestamp '2026-11-20' as evaluated_at, true as is_latest,
+    metrics.metric, 'banded' as state, 'high' as level, 2 as level_rank,
+    12 as counted_deployments, 30 as window_days
+from (select 'team' as unit_kind, team as unit from teams
+      union all select 'organisation', 'organisation') as units
+cross join (values ('deployment_frequency'), ('lead_time'), ('change_fail_rate'), ('recovery'))
+    as metrics (metric);
+
+create table goal_status as
+select * from (values
+    ('lead_time < 86400 per week in production', 0, 'Change lead time (median) < 1 day, each week',
+     '*', 'team', 'Core', 'production', 'lead_time', '<', 86400.0, 'week',
+     timestamp '2026-11-09', timestamp '2026-11-16', 7200.0, 9, 'met', null, 3, true),
+    ('lead_time < 86400 per week in production', 0, 'Change lead time (median) < 1 day, each week',
+     '*', 'team', 'Web <i>"front"</i>', 'production', 'lead_time', '<', 86400.0, 'week',
+     timestamp '2026-11-09', timestamp '2026-11-16', null, 2, 'no data',
+     '2 counted deployments, fewer than 5', 4, true)
+) as t (goal_id, goal_order, goal, goal_team, unit_kind, team, environment, metric, comparison,
+        threshold, period, period_start, period_end, value, counted_deployments, status,
+        no_data_reason, streak, is_latest);
 """
 
 

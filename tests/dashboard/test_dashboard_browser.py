@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from dashboard_browser import (
-    CHROMIUM,
     PAGES,
     check_every_page,
     chromium_page,
@@ -15,9 +15,7 @@ from dashboard_browser import (
 )
 from snapshot_factory import build_small
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"
-)
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 def test_every_page_of_the_fixture_renders_in_chromium(tmp_path):
@@ -55,3 +53,52 @@ def test_table_downloads_are_made_on_click_in_chromium(tmp_path):
     parquet = pd.read_parquet(io.BytesIO(files["Download Parquet"]))
     assert csv["repo"].tolist() == parquet["repo"].tolist() == expected["repo"].tolist()
     assert list(parquet.columns) == list(expected.columns)
+
+
+def test_overview_arrows_say_which_way_is_better_in_chromium(tmp_path):
+    # acme/tiny, week of 2026-11-02 against the week before (worked out in test_dashboard_pages):
+    # deploys 1 -> 2 per week (better: green, up), lead time 10 h -> 4 h (better: green, down),
+    # change fail rate 0% -> 33.3% (worse: red, up), rework 0% -> 0% (no change: no arrow, grey).
+    build_small(tmp_path / "dora.published.duckdb")
+    query = "?repo=acme/tiny&env=production&from=2026-11-02&to=2026-11-08"
+    with dashboard_server(tmp_path / "dora.duckdb") as url, chromium_page() as page:
+        page.goto(f"{url}/{query}", wait_until="domcontentloaded")
+        wait_rendered(page, "Overview")
+        tiles = page.evaluate(
+            """() => [...document.querySelectorAll("[data-testid='stMetric']")].map(tile => {
+                const delta = tile.querySelector("[data-testid='stMetricDelta']");
+                const icon = delta && delta.querySelector("[data-testid^='stMetricDeltaIcon']");
+                return {
+                    label: tile.querySelector("[data-testid='stMetricLabel']").innerText.trim(),
+                    text: delta ? delta.innerText.trim() : null,
+                    arrow: icon ? icon.dataset.testid.replace('stMetricDeltaIcon-', '') : null,
+                    color: delta ? getComputedStyle(delta).color : null,
+                };
+            })"""
+        )
+    shown = {tile["label"]: tile for tile in tiles}
+
+    def hue(color: str) -> str:
+        red, green, blue = (int(float(part)) for part in re.findall(r"[\d.]+", color)[:3])
+        if green > red + 40 and green > blue:
+            return "green"
+        if red > green + 40 and red > blue:
+            return "red"
+        return "grey"
+
+    seen = {
+        label: (shown[label]["arrow"], hue(shown[label]["color"]))
+        for label in (
+            "Deployment frequency",
+            "Change lead time (median)",
+            "Change fail rate",
+            "Rework rate",
+        )  # fmt: skip
+    }
+    assert seen == {
+        "Deployment frequency": ("Up", "green"),
+        "Change lead time (median)": ("Down", "green"),
+        "Change fail rate": ("Up", "red"),
+        "Rework rate": (None, "grey"),
+    }, tiles
+    assert shown["Change lead time (median)"]["text"].startswith("-6.0 h")

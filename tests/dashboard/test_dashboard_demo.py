@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dashboard_browser import (
-    CHROMIUM,
     SCREENSHOTS,
     chart_report,
     check_every_page,
@@ -83,15 +82,13 @@ def test_period_figures_agree_with_the_dora_summary_mart(demo_db, monkeypatch):
             assert levels == {k: v for k, v in built.items() if not pd.isna(v)}
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")  # fmt: skip
-def test_demo_dashboard_renders_every_page_in_chromium(demo_db):
+def test_demo_dashboard_renders_every_page_in_chromium(demo_db, chromium):
     query = "?from=2026-10-23&to=2026-11-19"
     seen = check_every_page(demo_db, SCREENSHOTS, query)
     assert all(charts == drawn for charts, drawn in seen.values())
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed")  # fmt: skip
-def test_pipeline_orchestration_draws_today_and_the_proposal_in_chromium(demo_db):
+def test_pipeline_orchestration_draws_today_and_the_proposal_in_chromium(demo_db, chromium):
     query = "?repo=acme/platform&from=2026-10-23&to=2026-11-19"
     with dashboard_server(demo_db) as url, chromium_page() as page:
         page.goto(f"{url}/pipeline{query}", wait_until="domcontentloaded")
@@ -104,3 +101,17 @@ def test_pipeline_orchestration_draws_today_and_the_proposal_in_chromium(demo_db
         assert charts == drawn
         assert "approve-production" in graphs.nth(2).text_content()
         assert page.get_by_text("Manual triggers per release, today").count() == 1
+
+
+def test_teams_page_compares_both_demo_teams_in_chromium(demo_db, chromium):
+    # simulator/demo.toml: Platform (acme/platform, acme/infra) and Web (acme/web)
+    with dashboard_server(demo_db) as url, chromium_page() as page:
+        page.goto(f"{url}/teams?from=2026-10-23&to=2026-11-19", wait_until="domcontentloaded")
+        wait_rendered(page, "Teams")
+        assert page.locator("[data-testid='stException']").count() == 0
+        charts, drawn = chart_report(page)
+        assert charts == drawn == 5
+        text = page.locator("[data-testid='stMain']").inner_text()
+        assert "Platform: acme/infra, acme/platform" in text and "Web: acme/web" in text
+        assert page.get_by_text("Side by side").count() == 1
+        assert page.get_by_text("Goals", exact=True).count() == 1

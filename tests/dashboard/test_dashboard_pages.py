@@ -15,12 +15,14 @@ import pytest
 from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema.core import load_schema
 from snapshot_factory import EMPTY_WEEK, build_small
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard import SNAPSHOT_ENV
 
 PAGES = [
     "views/overview.py",
+    "views/teams.py",
     "views/deployments.py",
     "views/lead_time.py",
     "views/stability.py",
@@ -55,6 +57,11 @@ def _texts(app: AppTest) -> str:
     return "\n".join(str(p.value) for p in parts)
 
 
+def _levels(app: AppTest) -> list[str]:
+    """The DORA level badges, in tile order (frequency, lead time, fail rate, recovery)."""
+    return re.findall(r"DORA level: (\w+)", "\n".join(str(m.value) for m in app.markdown))
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_units_and_exact_tooltips(app, page):
     _open(app, page)
@@ -79,16 +86,21 @@ def test_overview_tiles_are_the_hand_worked_numbers_of_acme_tiny(app):
     # changes of 2 h, 4 h, 6 h; the failure restored after 2 h. Week before: 1 deploy, 10 h change.
     _open(app, **TINY_WEEK)
     tiles = _metrics(app)
-    assert tiles["Deploys per week"] == ("2.0", "+1.0 vs prev.")
-    assert tiles["Lead time (median)"] == ("4.0 h", "−6.0 h vs prev.")
+    assert tiles["Deployment frequency"] == ("2.0 / week", "+1.0 vs prev.")
+    # an ASCII minus: st.metric reads a Unicode one as a rise (red arrow up for a shorter lead time)
+    assert tiles["Change lead time (median)"] == ("4.0 h", "-6.0 h vs prev.")
     assert tiles["Change fail rate"] == ("33.3%", "+33.3% vs prev.")
-    assert tiles["Recovery (median)"][0] == "2.0 h"
-    assert tiles["Recovery (median)"][1] is None  # no failure the week before
-    assert tiles["Rework rate"] == ("0.0%", "+0.0% vs prev.")
-    levels = _texts(app)
+    assert tiles["Recovery time (median)"][0] == "2.0 h"
+    assert tiles["Recovery time (median)"][1] is None  # no failure the week before
+    assert tiles["Rework rate"] == ("0.0%", "no change vs prev.")
+    arrows = {m.label: (m.proto.direction, m.proto.color) for m in app.metric}
+    metric = MetricProto
+    assert arrows["Deployment frequency"] == (metric.MetricDirection.UP, metric.MetricColor.GREEN)
+    assert arrows["Change lead time (median)"] == (metric.MetricDirection.DOWN, metric.MetricColor.GREEN)  # fmt: skip
+    assert arrows["Change fail rate"] == (metric.MetricDirection.UP, metric.MetricColor.RED)
+    assert arrows["Rework rate"] == (metric.MetricDirection.NONE, metric.MetricColor.GRAY)
     # 2023 bands: deploy days/week 2 -> high; 4 h -> elite; 33% -> low; 2 h -> high.
-    for level in ("DORA level: high", "DORA level: elite", "DORA level: low"):
-        assert level in levels
+    assert _levels(app) == ["high", "elite", "low", "high"]
 
 
 def _chart_data(chart) -> pd.DataFrame:
@@ -103,7 +115,7 @@ def test_overview_trends_sit_under_their_tiles_with_exact_values(app):
     labels = [m.label for m in app.metric]
     (row,) = app.get("vega_lite_chart")  # one chart for the five trends
     points = _chart_data(row)
-    assert points["measure"].unique().tolist() == ["deployments", "lead time p50", "change fail rate", "recovery p50", "rework rate"]  # fmt: skip
+    assert points["measure"].unique().tolist() == ["deployments", "Change lead time (median)", "Change fail rate", "Recovery time (median)", "Rework rate"]  # fmt: skip
     assert len(labels) == 5
     for slot, (_, line) in enumerate(points.groupby("slot", sort=True)):
         # Line i stays inside the i-th fifth of the width, under tile i; first week left.
@@ -111,20 +123,25 @@ def test_overview_trends_sit_under_their_tiles_with_exact_values(app):
         assert line.sort_values("x")["period_start"].is_monotonic_increasing
     exact = points.set_index(["measure", points["period_start"].astype(str).str[:10]])["value"]
     assert exact["deployments", "2026-10-26"] == "1" and exact["deployments", "2026-11-02"] == "2"
-    assert exact["lead time p50", "2026-10-26"] == "10.0 h"
-    assert exact["lead time p50", "2026-11-02"] == "4.0 h"
-    assert exact["change fail rate", "2026-11-02"] == "33.3%"
-    assert exact["recovery p50", "2026-10-26"] == "no data"  # a gap in the line, not a zero
-    recovery = points.loc[points["measure"] == "recovery p50", "y"]
+    assert exact["Change lead time (median)", "2026-10-26"] == "10.0 h"
+    assert exact["Change lead time (median)", "2026-11-02"] == "4.0 h"
+    assert exact["Change fail rate", "2026-11-02"] == "33.3%"
+    assert (
+        exact["Recovery time (median)", "2026-10-26"] == "no data"
+    )  # a gap in the line, not a zero
+    recovery = points.loc[points["measure"] == "Recovery time (median)", "y"]
     assert recovery.isna().tolist() == [True, False]
     assert recovery.dropna().tolist() == [0.5]  # a single value sits mid-height
 
 
 def test_edition_filter_rebands_the_same_numbers(app):
     _open(app, edition="2021", **TINY_WEEK)
-    # 2021: lead time elite needs < 1 hour, so 4 h is high; 33% is still low.
+    # 2021: frequency is banded by deploy days per month, and a one-week period holds no whole
+    # calendar month, so it has no frequency level (METRICS.md section 4, amended 2026-12-01);
+    # lead time elite needs < 1 hour, so 4 h is high; 33% is above 30%: low; 2 h recovery
+    # < 1 day: high.
     assert app.selectbox(key="filter_edition").value == "2021"
-    assert "DORA level: elite" not in _texts(app)
+    assert _levels(app) == ["high", "low", "high"]
 
 
 def test_filters_follow_the_url_and_write_it_back(app):
@@ -308,7 +325,7 @@ def test_a_publish_by_another_process_shows_without_restart_and_frees_the_old_fi
     build_small(live)
     monkeypatch.setenv(SNAPSHOT_ENV, str(live))
     _open(app, **TINY_WEEK)
-    assert _metrics(app)["Deploys per week"][0] == "2.0"
+    assert _metrics(app)["Deployment frequency"][0] == "2.0 / week"
     assert _open_files(live), "the app keeps one reader open on the snapshot"
     # `dora build` publishes from another process: write a side file, then os.replace it onto
     # the snapshot path. The open reader must not block it (build_small makes the side file).
@@ -316,6 +333,33 @@ def test_a_publish_by_another_process_shows_without_restart_and_frees_the_old_fi
     build_small(staging)
     subprocess.run([sys.executable, "-c", PUBLISH, str(staging), str(live)], check=True, timeout=60)
     app.run()
-    assert _metrics(app)["Deploys per week"][0] == "1.0"
+    assert _metrics(app)["Deployment frequency"][0] == "1.0 / week"
     # The replaced file's reader was closed: only the new snapshot is open.
     assert all(not link.endswith("(deleted)") for link in _open_files(live)), _open_files(live)
+
+
+def test_team_filter_narrows_the_choices_and_the_numbers_and_stays_in_the_url(app):
+    # Core owns acme/platform and acme/tiny; the web team acme/web and acme/tiny (shared).
+    _open(app, team="Core", env="production", **{"from": "2026-11-02", "to": "2026-11-08"})
+    assert app.selectbox(key="filter_team").value == "Core"
+    assert app.selectbox(key="filter_repo").options == ["All", "acme/platform", "acme/tiny"]
+    assert app.query_params["team"] in (["Core"], "Core")
+    core = float(_metrics(app)["Deployment frequency"][0].split()[0])
+    app.selectbox(key="filter_repo").select("acme/tiny").run()
+    tiny = _metrics(app)["Deployment frequency"][0]
+    assert tiny == "2.0 / week"  # acme/tiny alone, as worked out above
+    assert core >= 2
+    app.selectbox(key="filter_team").select('Web <i>"front"</i>').run()
+    assert app.selectbox(key="filter_repo").options == ["All", "acme/tiny", "acme/web"]
+    assert "Goals" in [h.value for h in app.subheader]
+
+
+def test_teams_page_puts_every_team_and_the_organisation_side_by_side(app):
+    _open(app, "views/teams.py", env="production", **{"from": "2026-11-02", "to": "2026-11-08"})
+    assert not app.exception
+    side_by_side = app.dataframe[0].value
+    assert side_by_side["team"].tolist() == ["Core", 'Web <i>"front"</i>', "Organisation"]
+    counted = dict(zip(side_by_side["team"], side_by_side["counted deployments"], strict=True))
+    # acme/tiny (3 counted that week) counts for both teams and once for the organisation
+    assert counted["Core"] + counted['Web <i>"front"</i>'] == counted["Organisation"] + 3
+    assert len(app.get("vega_lite_chart")) == 5  # one trend per metric, a line per team

@@ -19,6 +19,7 @@ from models.publish import snapshot_path
 from settings.config import Settings
 
 RAW_SCHEMA = Path(__file__).parents[2] / "ingest" / "raw_schema.sql"
+MODELS = Path(__file__).parents[2] / "models"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -64,7 +65,11 @@ def test_build_flow_builds_tests_and_publishes(raw_db):
 
 def test_build_and_publish_is_a_plain_function_too(raw_db):
     summary = build_and_publish(raw_db, Settings())
-    assert summary.tests >= 10 and summary.models >= 30
+    # every SQL file of the three layers, plus the two Python models (commit ranges, orchestration)
+    layers = [p for layer in ("staging", "intermediate", "marts") for p in (MODELS / layer).glob("*.sql")]  # fmt: skip
+    assert summary.models == len(layers) + 2
+    assert summary.tests == len(list((MODELS / "tests").glob("*.sql")))
+    assert summary.snapshot == snapshot_path(raw_db)
 
 
 def test_cli_build_then_export_csv(raw_db, tmp_path):

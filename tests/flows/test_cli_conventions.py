@@ -33,9 +33,20 @@ def test_version_is_the_installed_distributions(tmp_path, env):
     assert (result.returncode, result.stdout) == (0, f"dora {version('dora-pipeline')}\n")
 
 
-def test_completion_can_be_installed(tmp_path, env):
-    result = dora("--show-completion", "bash", cwd=tmp_path, env={**env, "SHELL": "/bin/bash"})
-    assert result.returncode == 0 and "_DORA_COMPLETE" in result.stdout
+def test_shell_completion_completes_commands_and_choices(tmp_path, env):
+    """What bash asks of `dora` on Tab (the script `--install-completion` installs does this)."""
+
+    def complete(words: str) -> list[str]:
+        words_env = {**env, "_DORA_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                     "COMP_CWORD": str(len(words.split()) - 1)}  # fmt: skip
+        result = dora(cwd=tmp_path, env=words_env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    assert complete("dora bu") == ["build"]
+    assert complete("dora export --format p") == ["parquet"]
+    script = dora(cwd=tmp_path, env={**env, "_DORA_COMPLETE": "source_bash"})
+    assert "complete -o" in script.stdout and "_DORA_COMPLETE=complete_bash" in script.stdout
 
 
 def test_a_bad_choice_is_one_line_listing_the_choices(tmp_path, env):

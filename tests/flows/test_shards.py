@@ -113,3 +113,17 @@ def test_a_shard_still_locked_by_its_writer_keeps_its_last_merged_rows(tmp_path,
         ).fetchone()
     assert (state, ingest_state) == ("kept", "late")
     assert "lock" in detail.lower()
+
+
+def test_each_shard_ingests_with_its_own_tokens():
+    from ingest.credentials import Credential, for_shard
+
+    tokens = [Credential(f"t{i}", f"secret-{i}") for i in range(5)]
+    assert [[c.label for c in for_shard(tokens, k, 3)] for k in range(3)] == [
+        ["t0", "t3"],
+        ["t1", "t4"],
+        ["t2"],
+    ]
+    two = tokens[:2]
+    assert [[c.label for c in for_shard(two, k, 3)] for k in range(3)] == [["t0"], ["t1"], ["t0"]]
+    assert for_shard(tokens, 0, 1) == tokens

@@ -30,6 +30,7 @@ DATA_TABLES = {
     "issues": (),
     "workflow_files": ("fetched_at",),
     "compared_shas": ("fetched_at",),
+    "commit_files": (),
     "skipped_items": ("seen_at",),
 }
 LIST_ROUTES = (

@@ -33,11 +33,11 @@ from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import default_branch_shas, ids
 
 REPO = "acme/web"
-# acme/web of this organisation deploys 102 shas that are not on main, and the dead one: two full
-# batches and 3. The dead sha sorts first, so it is among the compares stored before an error.
+# acme/web of this organisation deploys 106 shas that are not on main, and the dead one: two full
+# batches and 7. The dead sha sorts first, so it is among the compares stored before an error.
 SEED, DAYS, END = 5, 40, date(2026, 11, 20)
 DEAD_SHA = "0" * 32 + "deadbeef"
-OFF_BRANCH_SHAS = 103
+OFF_BRANCH_SHAS = 107
 STREAMS = ("repository", "deployments", "commits")  # all the compares need
 # One pass over the whole history (no newest-first horizon): every deployment is read at once.
 ALL_AT_ONCE = Settings.model_validate(

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from ingest.store import Store
-from ingest.streams.incremental import CONTRACTS
+from ingest.streams.incremental import CONTRACTS, FETCHED_ONCE
 from settings.config import Settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
@@ -16,8 +16,10 @@ from tests.ingest.sim_helpers import sync
 
 def test_every_contract_names_its_raw_tables_primary_key(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
-        for contract in CONTRACTS.values():
+        for contract in [*CONTRACTS.values(), *FETCHED_ONCE.values()]:
             assert contract.key == store.table(contract.table).key, contract.stream
+        for contract in FETCHED_ONCE.values():  # one row per parent row: the parent's key
+            assert contract.key == store.table(contract.parent_table).key, contract.stream
 
 
 def test_every_lookback_is_a_setting():

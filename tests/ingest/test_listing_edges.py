@@ -27,7 +27,7 @@ def post(base_url: str, path: str, **params: object) -> None:
 
 def test_runs_deleted_while_paging_history_are_not_a_reason_to_miss_others(tmp_path):
     """Deleting runs above the page being read pulls items up past it: the walk steps back."""
-    org = generate_organisation(seed=11, days=45, scale="tiny", end=END)
+    org = generate_organisation(seed=11, days=48, scale="tiny", end=END)
     repo = org.repos["acme/platform"]
     assert len(repo.runs) > 300  # history pages behind a 3-day look-back
     deleted: list[int] = []

@@ -13,14 +13,10 @@ import pytest
 from ingest.sync import IngestRun
 from settings.config import Settings
 from tests.ingest.replay_server import ReplayServer, read_replay_file
+from tests.prerequisites import fixture_path
 
-REFERENCE = Path("/work/shared/reference/github-api")
-if not REFERENCE.exists():  # the checkout's own copy, when the shared folder is absent
-    REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/github-api"
-REPLAY = REFERENCE / "pygithub-replay"
-YAML = REFERENCE / "workflow-yaml/PyGithub/workflows"
-
-pytestmark = pytest.mark.skipif(not REPLAY.exists(), reason="recorded payloads not available")
+REPLAY = fixture_path("github-api/pygithub-replay")
+YAML = fixture_path("github-api/workflow-yaml/PyGithub/workflows")
 
 
 def contents_file(path: str, text: str) -> dict:

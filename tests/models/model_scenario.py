@@ -125,6 +125,46 @@ class Scenario:
             **kwargs,
         )
 
+    def run(
+        self,
+        run_id: int,
+        path: str,
+        commit: str,
+        started: datetime,
+        conclusion: str = "success",
+        name: str | None = None,
+        title: str | None = None,
+        completed: datetime | None = None,
+        event: str = "push",
+    ) -> None:
+        """A completed workflow run; with `completed`, also its one job that finished then."""
+        self.add(
+            "workflow_runs",
+            run_id=run_id,
+            path=path,
+            name=name or path.rsplit("/", 1)[-1].removesuffix(".yml").capitalize(),
+            display_title=title,
+            event=event,
+            status="completed",
+            conclusion=conclusion,
+            head_sha=sha(commit),
+            head_branch="main",
+            created_at=started,
+            run_started_at=started,
+            updated_at=completed or started,
+        )
+        if completed is not None:
+            self.add(
+                "workflow_jobs",
+                job_id=run_id * 10,
+                run_id=run_id,
+                name="deploy",
+                status="completed",
+                conclusion=conclusion,
+                started_at=started,
+                completed_at=completed,
+            )
+
     def incident(
         self,
         number: int,

@@ -71,6 +71,32 @@ def test_squash_merged_pull_request_starts_at_its_first_commit(scenario):
     )
 
 
+def test_lead_time_stages_are_never_negative_and_sum_to_the_lead_time(scenario):
+    # a pull request opened at -20 h, merged at -1 h with a merge commit: p1 written at -30 h,
+    # the review fix p2 at -10 h, after the pull request opened
+    scenario.chain(["a"], authored=at(-100))
+    scenario.commit("p1", ["a"], at(-30))
+    scenario.commit("p2", ["p1"], at(-10))
+    scenario.commit("m", ["a", "p2"], at(-1))
+    scenario.pull_request(
+        7, "m", created=at(-20), merged=at(-1), commits=[("p1", at(-30)), ("p2", at(-10))]
+    )
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "m", at(2))
+    scenario.build()
+    stages = {
+        r["sha"]: (r["lead_time_seconds"], r["coding_seconds"], r["review_seconds"],
+                   r["delivery_seconds"])
+        for r in scenario.records("select * from marts.changes")
+    }  # fmt: skip
+    hour = 3600
+    # p1: coding -30 -> -20 (10 h), review -20 -> -1 (19 h), delivery -1 -> +2 (3 h) = 32 h
+    assert stages[sha("p1")] == (32 * hour, 10 * hour, 19 * hour, 3 * hour)
+    # p2 was written after the pull request opened: coding 0 (not -10 h), review from its
+    # start -10 -> -1 (9 h), delivery 3 h = 12 h
+    assert stages[sha("p2")] == (12 * hour, 0, 9 * hour, 3 * hour)
+
+
 def test_negative_lead_time_is_excluded_and_counted(scenario):
     scenario.chain(["a"])
     scenario.commit("b", ["a"], at(5))  # author clock ahead of the deployment

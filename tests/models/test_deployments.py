@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from model_scenario import at, sha
+from model_scenario import Scenario, at, sha
 
 from settings.config import DeployRule, EnvironmentSettings, Settings
 
@@ -23,23 +23,58 @@ def test_success_takes_the_earliest_success_status_and_inactive_changes_nothing(
     assert not row["is_time_estimated"]
 
 
-def test_inactive_without_success_is_a_success_at_created_at_with_estimated_time(scenario):
-    scenario.chain(["a"])
-    scenario.deployment(1, "a", at(0), [("in_progress", at(0.1)), ("inactive", at(30))])
+def test_inactive_never_decides_an_outcome_failure_then_inactive_fails_inactive_alone_is_superseded(
+    scenario,
+):
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    # failed at 10:12; GitHub (or another tool) marks it inactive later: still a failure
+    scenario.deployment(
+        2, "b", at(1), [("in_progress", at(1.1)), ("failure", at(1.2)), ("inactive", at(5))]
+    )
+    # superseded before it ever settled: queued, then inactive
+    scenario.deployment(3, "c", at(2), [("queued", at(2)), ("inactive", at(2.2))])
+    scenario.deployment(4, "c", at(3), [("queued", at(3))])  # still queued: unfinished
+    scenario.ok(5, "c", at(4))
     scenario.build()
-    row = scenario.deployments()[1]
-    assert (row["outcome"], row["deployed_at"]) == ("success", at(0))
-    assert scenario.query("select estimated_times from marts.data_quality") == [(1,)]
+    rows = scenario.deployments()
+    assert (rows[2]["outcome"], rows[2]["failed_at"], rows[2]["deployed_at"]) == (
+        "failure",
+        at(1.2),
+        None,
+    )
+    assert rows[2]["failure_reasons"] == "deploy_failed" and rows[2]["is_counted"]
+    assert (rows[3]["outcome"], rows[3]["deployed_at"], rows[3]["is_counted"]) == (
+        "superseded",
+        None,
+        False,
+    )
+    assert rows[4]["outcome"] == "unfinished"
+    # 5 is the first success after 1: it ships b and c, and restored 2 (10:12 -> 13:00)
+    assert scenario.query("select deployment_id, sha from marts.changes order by sha") == sorted(
+        [(5, sha("b")), (5, sha("c"))], key=lambda r: r[1]
+    )
+    assert rows[2]["restored_by_deployment_id"] == 5
+    assert rows[2]["recovery_seconds"] == 2.8 * 3600
+    # successes 1 and 5; counted 1, 2, 5; one change failure
+    assert scenario.query(
+        "select deployments, counted_deployments, change_failures from marts.dora_weekly"
+    ) == [(2, 3, 1)]
+    assert scenario.query(
+        "select superseded_deployments, unfinished_deployments, estimated_times "
+        "from marts.data_quality"
+    ) == [(1, 1, 0)]
 
 
 def test_failure_is_the_latest_failure_or_error_and_unfinished_ones_are_left_out(scenario):
-    scenario.chain(["a"])
+    # four shas: a failed attempt followed by one of the same sha would be a retried attempt
+    scenario.chain(["a", "b", "c", "d"])
     scenario.deployment(1, "a", at(0), [("pending", at(0.1)), ("error", at(0.2))])
     scenario.deployment(
-        2, "a", at(1), [("failure", at(1.1)), ("in_progress", at(1.2)), ("failure", at(1.3))]
+        2, "b", at(1), [("failure", at(1.1)), ("in_progress", at(1.2)), ("failure", at(1.3))]
     )
-    scenario.deployment(3, "a", at(2), [("queued", at(2.1))])
-    scenario.deployment(4, "a", at(3), [])
+    scenario.deployment(3, "c", at(2), [("queued", at(2.1))])
+    scenario.deployment(4, "d", at(3), [])
     scenario.build()
     rows = scenario.deployments()
     assert (rows[1]["outcome"], rows[1]["failed_at"]) == ("failure", at(0.2))
@@ -49,11 +84,11 @@ def test_failure_is_the_latest_failure_or_error_and_unfinished_ones_are_left_out
     assert scenario.query("select unfinished_deployments from marts.data_quality") == [(2,)]
     # 2 counted failures, both change failures (deploy_failed); unfinished ones count nowhere
     assert scenario.query(
-        "select counted_attempts, change_failures, change_fail_rate from marts.dora_weekly"
+        "select counted_deployments, change_failures, change_fail_rate from marts.dora_weekly"
     ) == [(2, 2, 1.0)]
 
 
-def test_redeploy_counts_in_no_metric_but_failure_then_success_of_one_sha_counts_both(scenario):
+def test_redeploy_counts_in_no_metric_and_a_failure_then_success_of_one_sha_is_a_retry(scenario):
     scenario.chain(["a", "b"])
     scenario.ok(1, "a", at(0))
     scenario.ok(2, "a", at(1))  # same sha as the previous success: a redeploy
@@ -62,15 +97,50 @@ def test_redeploy_counts_in_no_metric_but_failure_then_success_of_one_sha_counts
     scenario.build()
     rows = scenario.deployments()
     assert [rows[i]["is_redeploy"] for i in (1, 2, 3, 4)] == [False, True, False, False]
-    assert [rows[i]["is_counted"] for i in (1, 2, 3, 4)] == [True, False, True, True]
-    # week: successes counted 1 and 4 -> 2 deployments; counted attempts 1, 3, 4 -> 3
-    # change failures: 3 (deploy_failed) -> rate 1/3; 3 restored by 4 at 12:00: 1 h
+    # 3 failed and the next attempt shipped the same sha: 4 stands for it (METRICS.md section 1)
+    assert [rows[i]["is_retried"] for i in (1, 2, 3, 4)] == [False, False, True, False]
+    assert [rows[i]["is_counted"] for i in (1, 2, 3, 4)] == [True, False, False, True]
+    # week: successes counted 1 and 4 -> 2 deployments, 2 counted, no change failure
     week = scenario.query(
-        "select deployments, counted_attempts, change_failures, change_fail_rate, "
+        "select deployments, counted_deployments, change_failures, change_fail_rate, "
         "recovery_p50_seconds from marts.dora_weekly"
     )
-    assert week == [(2, 3, 1, 1 / 3, 3600.0)]
-    assert rows[4]["is_rework"] is False  # it restored a failed attempt only: not rework
+    assert week == [(2, 2, 0, 0.0, None)]
+    assert rows[3]["is_change_failure"] is False and rows[4]["is_rework"] is False
+
+
+def test_flaky_retries_collapse_into_their_retry_and_stay_visible(scenario):
+    scenario.chain(["a", "b", "c", "d"])
+    scenario.ok(1, "a", at(0), run_id=91)
+    # b fails three times, then its fourth attempt succeeds: one deployment, no change failure
+    for deployment_id in (2, 3, 4):
+        scenario.failed(deployment_id, "b", at(deployment_id - 1), run_id=90 + deployment_id)
+    scenario.ok(5, "b", at(4), run_id=95)
+    # c fails and the next attempt ships d: a real failed deployment
+    scenario.failed(6, "c", at(5), run_id=96)
+    scenario.ok(7, "d", at(6), run_id=97)
+    for run_id in range(91, 98):
+        scenario.run(run_id, ".github/workflows/deploy.yml", "a", at(run_id - 91.25))
+    scenario.build()
+    # successes 1, 5, 7; counted 1, 5, 6, 7; change failure 6 only -> 1/4; 6 failed at 14:00 and
+    # was restored by 7 at 15:00 (1 h). Counting the retried attempts would give 4/7 and a
+    # recovery median of 1.5 h (3, 2, 1 and 1 h).
+    assert scenario.query(
+        "select deployments, counted_deployments, change_failures, change_fail_rate, "
+        "recovery_p50_seconds, rework_rate from marts.dora_weekly"
+    ) == [(3, 4, 1, 0.25, 3600.0, 0.0)]
+    rows = scenario.deployments()
+    assert [i for i in rows if rows[i]["is_retried"]] == [2, 3, 4]
+    assert not any(rows[i]["is_counted"] or rows[i]["is_change_failure"] for i in (2, 3, 4))
+    assert rows[6]["failure_reasons"] == "deploy_failed" and rows[6]["recovery_seconds"] == 3600
+    # flakiness stays visible: per repo in data_quality, per workflow in workflow_health
+    assert scenario.query("select failed_attempts, retried_attempts from marts.data_quality") == [
+        (4, 3)
+    ]
+    assert scenario.query(
+        "select deployment_attempts, failed_deployment_attempts, retried_deployment_attempts "
+        "from marts.workflow_health"
+    ) == [(7, 4, 3)]
 
 
 def _run(
@@ -167,3 +237,44 @@ def test_without_a_service_rule_the_service_is_the_repo_name(scenario):
     scenario.build()
     row = scenario.deployments()[1]
     assert (row["service"], row["environment"]) == ("api", "api-production")
+
+
+def test_names_are_lower_case_everywhere(tmp_path):
+    """`Acme/Api` is service `api`: `service:API` labels and rule targets `Worker` match it."""
+    scenario = Scenario(tmp_path / "names.duckdb", repo="Acme/Api")
+    try:
+        scenario.chain(["a", "b"])
+        scenario.ok(1, "a", at(0), environment="Production")
+        scenario.ok(2, "b", at(1), environment="Production")
+        scenario.ok(3, "b", at(2), environment="Billing-Staging")  # the pattern, any case
+        scenario.incident(1, at(1.5), closed=at(2), labels=["Incident", "service:API"])
+        scenario.incident(
+            2, at(2.5), closed=at(3), labels=["incident", "env:staging", "service:Billing"]
+        )
+        rule = DeployRule(
+            workflow=".github/workflows/worker.yml", environment="QA", service="Worker"
+        )
+        _run(scenario, 11, ".github/workflows/worker.yml", "Worker", "success", at(4))
+        scenario.incident(3, at(4.5), labels=["incident", "env:QA", "service:worker"])
+        pattern = r"^(?P<service>[a-z]+)-(?P<environment>staging|production)$"
+        scenario.build(
+            Settings(
+                deploy_rules=[rule],
+                environments=EnvironmentSettings(service_pattern=pattern),
+            )
+        )
+        rows = scenario.deployments()
+        assert {(r["service"], r["environment"]) for r in rows.values()} == {
+            ("api", "production"),
+            ("billing", "staging"),
+            ("worker", "qa"),
+        }
+        incidents = {r["number"]: r for r in scenario.records("select * from marts.incidents")}
+        assert [(incidents[n]["service"], incidents[n]["deployment_id"]) for n in (1, 2, 3)] == [
+            ("api", 2),
+            ("billing", 3),
+            ("worker", 11),
+        ]
+        assert scenario.query("select unattributed_incidents from marts.data_quality") == [(0,)]
+    finally:
+        scenario.con.close()

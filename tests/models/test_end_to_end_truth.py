@@ -19,6 +19,7 @@ from ingest.sync import IngestRun
 from settings.config import load_settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
+from simulator.truth import REVERTS, ROLLBACK, VERIFICATION_FILES, iso
 
 DEPLOYMENT_FIELDS = [
     "environment",
@@ -29,6 +30,7 @@ DEPLOYMENT_FIELDS = [
     "deployed_at",
     "failed_at",
     "is_redeploy",
+    "is_retried",
     "is_rollback",
     "is_rework",
     "is_change_failure",
@@ -36,7 +38,16 @@ DEPLOYMENT_FIELDS = [
     "restored_at",
     "recovery_seconds",
 ]
-CHANGE_FIELDS = ["deployment_id", "started_at", "deployed_at", "lead_time_seconds", "pr_number"]
+CHANGE_FIELDS = [
+    "deployment_id",
+    "started_at",
+    "deployed_at",
+    "lead_time_seconds",
+    "pr_number",
+    "coding_seconds",
+    "review_seconds",
+    "delivery_seconds",
+]
 
 
 def _normal(field: str, value):
@@ -44,7 +55,7 @@ def _normal(field: str, value):
         return ",".join(value) if isinstance(value, list) else (value or "")
     if field.endswith("_at") and isinstance(value, str):
         return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
-    if field == "recovery_seconds" and value is not None:
+    if field.endswith("_seconds") and value is not None:
         return float(value)
     return value
 
@@ -98,6 +109,85 @@ def disagreements(con: duckdb.DuckDBPyConnection, truth: dict) -> list[str]:
     return problems
 
 
+def patterns_in(org) -> dict[str, int]:
+    """How often the truth holds each pattern the 2026-12-01 amendments are about."""
+    truth = org.truth
+    deployments = {d["deployment_id"]: d for d in truth["deployments"]}
+    records = {d.id: d for repo in org.repos.values() for d in repo.deployments}
+    runs = {r.id: r for repo in org.repos.values() for r in repo.runs}
+    changes_of: dict[int, set[str]] = {}
+    for change in truth["changes"]:
+        changes_of.setdefault(change["deployment_id"], set()).add(change["sha"])
+    reverts = {
+        (c["deployment_id"], REVERTS.search(org.repos[c["repo"]].commits[c["sha"]].message))
+        for c in truth["changes"]
+    }
+    checks = [
+        (r.head_sha, r.run_started_at)
+        for r in runs.values()
+        if r.path.rsplit("/", 1)[-1] in VERIFICATION_FILES and r.conclusion == "failure"
+    ]
+    open_and_closed: dict[int, set[bool]] = {}
+    for incident in truth["incidents"]:
+        if incident["deployment_id"] is not None:
+            open_and_closed.setdefault(incident["deployment_id"], set()).add(
+                incident["closed_at"] is None
+            )
+
+    def redeployed_before_check(d: dict) -> bool:
+        later = [
+            r for r in truth["deployments"]
+            if r["is_redeploy"] and (r["repo"], r["service"], r["environment"], r["sha"])
+            == (d["repo"], d["service"], d["environment"], d["sha"])
+            and r["deployed_at"] > d["deployed_at"]
+        ]  # fmt: skip
+        return any(
+            sha == d["sha"] and r["deployed_at"] < iso(started)
+            for r in later
+            for sha, started in checks
+        )
+
+    def inactive_after_failure(d: dict) -> bool:
+        states = [s.state for s in records[d["deployment_id"]].statuses]
+        failed = [i for i, state in enumerate(states) if state in ("failure", "error")]
+        return bool(failed) and "inactive" in states[failed[-1] :]
+
+    named_rollback = [
+        d for d in truth["deployments"]
+        if d["source"] == "workflow_run"
+        and ROLLBACK.search(runs[d["deployment_id"]].display_title) and not d["is_rollback"]
+    ]  # fmt: skip
+    return {
+        "rollback": sum(d["is_rollback"] for d in truth["deployments"]),
+        "revert": sum("reverted" in d["failure_reasons"] for d in truth["deployments"]),
+        "same-deployment revert": sum(
+            1
+            for deployment_id, match in reverts
+            if match and match.group(1) in changes_of[deployment_id]
+        ),  # fmt: skip
+        "failed verification": sum(
+            "verification_failed" in d["failure_reasons"] for d in truth["deployments"]
+        ),
+        "redeploy before a failed verification": sum(
+            redeployed_before_check(d)
+            for d in truth["deployments"]
+            if "verification_failed" in d["failure_reasons"]
+        ),
+        "retried attempt": sum(d["is_retried"] for d in truth["deployments"]),
+        "superseded deployment": sum(d["outcome"] == "superseded" for d in truth["deployments"]),
+        "failure then inactive": sum(
+            inactive_after_failure(d)
+            for d in truth["deployments"]
+            if d["outcome"] == "failure" and d["is_counted"] and d["source"] == "deployments_api"
+        ),
+        "change failure with a closed and an open incident": sum(
+            flags == {True, False} and deployments[i]["restored_at"] is not None
+            for i, flags in open_and_closed.items()
+        ),
+        "rule run titled rollback, not a rollback": len(named_rollback),
+    }
+
+
 def _ingest_and_build(tmp_path, scale: str, days: int):
     org = generate_organisation(seed=7, days=days, end=date(2026, 11, 20), scale=scale)
     settings = load_settings("simulator/demo.toml")
@@ -122,7 +212,10 @@ def _check(org, db):
 
 
 def test_tiny_organisation_matches_the_truth(tmp_path):
-    _check(*_ingest_and_build(tmp_path, "tiny", 30))
+    org, db = _ingest_and_build(tmp_path, "tiny", 30)
+    # the comparison covers every pattern the 2026-12-01 amendments are about
+    assert {name: n for name, n in patterns_in(org).items() if not n} == {}
+    _check(org, db)
 
 
 @pytest.mark.slow

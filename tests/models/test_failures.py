@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from model_scenario import at, sha
 
-from settings.config import IncidentSettings, MetricSettings, Settings
+from settings.config import DeployRule, IncidentSettings, MetricSettings, Settings
 
 
 def test_rollback_to_a_sha_two_deployments_back_rolls_back_both(scenario):
@@ -121,19 +121,7 @@ def test_failed_verification_marks_the_deployment_whose_window_contains_it(scena
     scenario.ok(3, "c", at(3))
 
     def check(run_id, commit, started, conclusion="failure"):
-        scenario.add(
-            "workflow_runs",
-            run_id=run_id,
-            path=".github/workflows/smoke.yml",
-            name="Smoke",
-            event="deployment_status",
-            status="completed",
-            conclusion=conclusion,
-            head_sha=sha(commit),
-            created_at=started,
-            run_started_at=started,
-            updated_at=started,
-        )
+        scenario.run(run_id, ".github/workflows/smoke.yml", commit, started, conclusion)
 
     check(91, "b", at(1.5))  # inside 2's window (01:00 - 03:00)
     check(92, "a", at(1.5))  # sha a, but a's window closed at 01:00
@@ -173,9 +161,8 @@ def test_a_deployment_counts_once_however_many_reasons(scenario):
     assert scenario.query("select change_failures, deployments from marts.dora_weekly") == [(1, 3)]
 
 
-def test_a_deployment_shipping_a_commit_and_its_revert_together_is_reverted(scenario):
-    # METRICS.md read literally (and so does the simulator's truth): the deployment that first
-    # shipped b is the one that ships its revert
+def test_a_revert_shipped_with_the_commit_it_reverts_undoes_nothing(scenario):
+    # deploys a, then b and its revert together: users never saw b
     scenario.chain(["a", "b"])
     scenario.commit(
         "r", ["b"], at(-1), message=f'Revert "change b"\n\nThis reverts commit {sha("b")}.'
@@ -184,5 +171,73 @@ def test_a_deployment_shipping_a_commit_and_its_revert_together_is_reverted(scen
     scenario.ok(2, "r", at(1))
     scenario.build()
     row = scenario.deployments()[2]
-    assert row["failure_reasons"] == "reverted" and row["is_rework"]
-    assert row["restored_at"] is None  # no later healthy deployment yet
+    assert row["change_count"] == 2  # b and r are its changes
+    assert not row["is_change_failure"] and not row["is_rework"]
+    # two counted deployments, no change failure, no rework (today's code: 0.5 and 0.5)
+    assert scenario.query("select change_fail_rate, rework_rate from marts.dora_weekly") == [
+        (0.0, 0.0)
+    ]
+
+
+def test_only_a_deployment_to_which_the_commit_is_attributed_is_reverted(scenario):
+    # a is in the first deployment's baseline: its revert reverts nothing, but still ships a
+    # revert commit, so the deployment shipping it is rework
+    scenario.chain(["a", "b", "c"])
+    scenario.commit(
+        "r", ["c"], at(-1), message=f'Revert "change a"\n\nThis reverts commit {sha("a")}.'
+    )
+    scenario.ok(1, "b", at(0))
+    scenario.ok(2, "c", at(1))
+    scenario.ok(3, "r", at(2))
+    scenario.build()
+    rows = scenario.deployments()
+    assert not any(rows[i]["is_change_failure"] for i in (1, 2, 3))
+    assert [rows[i]["is_rework"] for i in (1, 2, 3)] == [False, False, True]
+
+
+def test_failed_verification_survives_a_redeploy(scenario):
+    scenario.chain(["a", "b", "c"])
+    scenario.ok(1, "a", at(0))
+    scenario.ok(2, "b", at(1))
+    scenario.ok(3, "b", at(1.5))  # redeploy of b 30 minutes later: not counted
+
+    def check(run_id, commit, started):
+        scenario.run(run_id, ".github/workflows/smoke.yml", commit, started, "failure")
+
+    check(91, "b", at(1.6))  # 6 minutes after the redeploy: marks 2, the counted deployment of b
+    check(92, "a", at(1.6))  # a is no longer live: marks nothing
+    scenario.ok(4, "c", at(3))
+    check(93, "b", at(3.5))  # after c went out: b's window is closed
+    scenario.build(Settings(metrics=MetricSettings(verification_workflows=["smoke.yml"])))
+    rows = scenario.deployments()
+    assert rows[2]["failure_reasons"] == "verification_failed"
+    assert not any(rows[i]["is_change_failure"] for i in (1, 3, 4))
+    # restored by 4 (3 is a redeploy, counted nowhere): 2 h after 2 went out
+    assert (rows[2]["restored_by_deployment_id"], rows[2]["recovery_seconds"]) == (4, 7200)
+    assert scenario.query("select change_failures from marts.dora_weekly") == [(1,)]
+
+
+def test_a_deploy_rule_runs_display_title_is_not_a_rollback_name(scenario):
+    scenario.chain(["a", "b", "c"])
+
+    def apply(run_id, commit, completed, path, name, title):
+        started = completed - timedelta(minutes=20)
+        scenario.run(run_id, path, commit, started, name=name, title=title, completed=completed)
+
+    deploy, rollback = ".github/workflows/deploy.yml", ".github/workflows/rollback.yml"
+    apply(11, "a", at(0), deploy, "Deploy", "Bump dependencies")
+    # a push titled with "rollback": its headline is the run's display_title, not a name
+    apply(12, "b", at(1), deploy, "Deploy", "Add rollback support to migrations")
+    # a workflow *named* for rollbacks is one (pattern-only: it rolls back the previous one)
+    apply(13, "c", at(2), rollback, "Rollback production", "Rollback production")
+    rules = [
+        DeployRule(workflow=deploy, environment="production"),
+        DeployRule(workflow=rollback, environment="production"),
+    ]
+    scenario.build(Settings(deploy_rules=rules))
+    rows = scenario.deployments()
+    assert rows[12]["description"] == "Add rollback support to migrations"
+    assert not rows[12]["is_rollback"] and rows[12]["change_count"] == 1  # b is a change
+    assert not rows[11]["is_change_failure"]
+    assert rows[13]["is_rollback"] and rows[12]["rolled_back_by"] == 13
+    assert rows[12]["failure_reasons"] == "rolled_back"

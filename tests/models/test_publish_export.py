@@ -31,6 +31,11 @@ SNAPSHOT_TABLES = {
     "release_steps",
     "orchestration_proposals",
     "history_coverage",
+    "teams",
+    "team_repositories",
+    "team_scopes",
+    "rolling_levels",
+    "goal_status",
 }
 
 
@@ -112,3 +117,62 @@ def test_neutralise_only_touches_formula_like_text():
 def test_export_without_snapshot_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="dora build"):
         export(tmp_path / "none.duckdb", tmp_path / "out")
+
+
+def _snapshot(tmp_path, *tables: str):
+    """A working-db path whose snapshot holds `tables`, each with ('=x', -5) and ('plain', 3)."""
+    db = tmp_path / "dora.duckdb"
+    with duckdb.connect(str(snapshot_path(db))) as con:
+        for table in tables:
+            con.execute(f'create table "{table}" (name varchar, n integer)')
+            con.execute(f"insert into \"{table}\" values ('=x', -5), ('plain', 3)")
+    return db
+
+
+def test_export_writes_exactly_one_file_per_table_and_nothing_else(tmp_path):
+    db = _snapshot(tmp_path, "t", "u")
+    out = tmp_path / "a" / "b"  # a new folder, parents made too
+    assert [p.name for p in export(db, out, "csv")] == ["t.csv", "u.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["t.csv", "u.csv"]  # no staging left behind
+    assert (out / "t.csv").read_text() == "name,n\n'=x,-5\nplain,3\n"  # no index column
+    # again into the same folder: replaced, not refused
+    assert [p.name for p in export(db, out, "parquet")] == ["t.parquet", "u.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["t.csv", "t.parquet", "u.csv", "u.parquet"]
+
+
+def test_export_to_a_folder_with_a_quote_in_its_name(tmp_path):
+    db = _snapshot(tmp_path, "t")
+    out = tmp_path / "it's here"
+    (written,) = export(db, out, "parquet")
+    with duckdb.connect() as con:
+        rows = con.execute("select * from read_parquet(?)", [str(written)]).fetchall()
+    assert rows == [("=x", -5), ("plain", 3)]  # parquet keeps the text as it is
+
+
+def test_export_refuses_an_unknown_format_with_the_choices(tmp_path):
+    db = _snapshot(tmp_path, "t")
+    with pytest.raises(ValueError) as refused:
+        export(db, tmp_path / "out", "xlsx")
+    assert str(refused.value) == "unknown export format 'xlsx': use parquet or csv"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_in_the_way_stops_the_export_before_any_file_moves(tmp_path):
+    db = _snapshot(tmp_path, "t", "u")
+    out = tmp_path / "out"
+    (out / "u.csv").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError) as refused:
+        export(db, out, "csv")
+    assert str(refused.value) == f"{out / 'u.csv'} is a folder; cannot write the export"
+    assert sorted(p.name for p in out.iterdir()) == ["u.csv"]  # t.csv not moved, no staging
+
+
+def test_a_failed_export_removes_the_folder_it_made_and_only_that(tmp_path):
+    db = _snapshot(tmp_path, "t", "x/y")  # a table name that is no file name
+    with pytest.raises(OSError):
+        export(db, tmp_path / "new", "csv")
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(OSError):
+        export(db, tmp_path / "mine", "csv")
+    assert (tmp_path / "mine").is_dir() and not any((tmp_path / "mine").iterdir())

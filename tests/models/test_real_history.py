@@ -4,14 +4,13 @@ an independent walk of the commit graph done here in the test."""
 import gzip
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REAL_HISTORY = Path("/work/shared/reference/real-history/commits.json.gz")
-if not REAL_HISTORY.exists():  # the file lives outside the repo
-    pytest.skip("real history not available", allow_module_level=True)
+from tests.prerequisites import fixture_path
+
+REAL_HISTORY = fixture_path("real-history/commits.json.gz")
 
 
 def _utc(text: str) -> datetime:

@@ -1,7 +1,7 @@
 """METRICS.md section 4 and dora_summary: the window, deploy days per week, levels by edition."""
 
 import duckdb
-from model_scenario import at, sha
+from model_scenario import at
 
 from models.levels import LEVEL_MACRO, MEASURES, METRICS
 from settings.config import MetricSettings, Settings
@@ -18,8 +18,9 @@ def _two_busy_weeks(scenario):
     scenario.ok(1, "base", at(0, days=-1))  # baseline, before the window
     for day in WORKDAYS:
         scenario.ok(100 + day, f"c{day}", at(1, days=day))  # deployed 10:00 -> lead 2 h
-    # a failed attempt at 09:30 on day 2, restored by the 10:00 deployment: 30 min
-    scenario.failed(50, "c2", at(0.5, days=2))
+    # a failed attempt of another sha at 09:30 on day 2, restored by the 10:00 deployment:
+    # 30 min (of c2 itself it would be a retried attempt, counted nowhere)
+    scenario.failed(50, "x2", at(0.5, days=2))
     scenario.ok(200, "c11", at(1, days=11), environment="staging")
 
 
@@ -41,7 +42,10 @@ def test_summary_over_the_window_with_2023_levels(scenario):
     assert row["lead_time_p50_seconds"] == 7200
     assert row["recovery_p50_seconds"] == 1800
     assert row["deploys_per_week"] == 5.0  # 10 over 14 days
-    assert row["deploy_days_per_week_p50"] == 5  # two 7-day buckets of 5 days each
+    # the one ISO week wholly inside the window (Mon 03-09 - Sun 03-15) has 5 deploy days;
+    # no calendar month lies wholly inside
+    assert row["deploy_days_per_week_p50"] == 5
+    assert row["deploy_days_per_month_p50"] is None
     assert row["rework_rate"] == 0.0  # restoring a failed attempt alone is not rework
     assert (
         row["deployment_frequency_level"],
@@ -78,15 +82,24 @@ def test_no_deployments_in_the_window_is_no_data_not_a_level(scenario):
 
 def test_low_level_when_slow(scenario):
     scenario.chain(["a"])
-    scenario.commit("b", [sha("a")[:0] or "a"], at(-24 * 40))  # authored 40 days before
-    scenario.ok(1, "a", at(-1))
-    scenario.ok(2, "b", at(0))
+    scenario.commit("b", ["a"], at(-24 * 40, days=-14))  # authored 40 days before its deploy
+    scenario.ok(1, "a", at(-1, days=-14))  # Mon 02-16
+    scenario.ok(2, "b", at(0, days=-14))
+    scenario.build(as_of=at(1), window_days=31)
+    row = _summary(scenario)
+    # window (01-30 10:00, 03-02 10:00]: whole ISO weeks of 02-02, 02-09, 02-16 and 02-23 hold
+    # 0, 0, 1, 0 deploy days -> median 0 per week; the whole month of February holds 1 -> medium;
+    # lead 40 days -> low
+    assert row["deploy_days_per_week_p50"] == 0
+    assert row["deploy_days_per_month_p50"] == 1
+    assert row["deployment_frequency_level"] == "medium"
+    assert row["lead_time_level"] == "low"
+    # 28 days, (02-02 10:00, 03-02 10:00], hold no whole month: with a weekly median of 0
+    # (weeks of 02-09, 02-16, 02-23: 0, 1, 0) medium and low cannot be told apart -> no level
     scenario.build(as_of=at(1), window_days=28)
     row = _summary(scenario)
-    # one deploy day in four weekly buckets -> median 0 per week; 28 // 30 -> one 30-day
-    # bucket holding 1 day -> medium; lead 40 days -> low
-    assert row["deploy_days_per_week_p50"] == 0
-    assert row["deployment_frequency_level"] == "medium"
+    assert (row["deploy_days_per_week_p50"], row["deploy_days_per_month_p50"]) == (0, None)
+    assert row["deployment_frequency_level"] is None
     assert row["lead_time_level"] == "low"
 
 
@@ -128,3 +141,36 @@ def test_readers_band_with_the_same_macro_on_a_read_only_snapshot(scenario, tmp_
         }
     )
     assert no_data is None  # no data is no level, never the best one
+
+
+def test_deploy_days_are_counted_per_whole_iso_week_and_calendar_month(scenario):
+    # deploys Monday to Thursday at 09:00 and 15:00 for 13 weeks from Mon 2026-03-02
+    previous = None
+    deployment_id = 0
+    for week in range(13):
+        for day in range(4):
+            for hour in (0, 6):  # T0 is 09:00
+                deployment_id += 1
+                name = f"w{week}d{day}h{hour}"
+                authored = at(hour - 1, days=7 * week + day)
+                scenario.commit(name, [previous] if previous else [], authored)
+                scenario.ok(deployment_id, name, at(hour, days=7 * week + day))
+                previous = name
+    as_of = at(3, days=7 * 12 + 2)  # Wednesday 2026-05-27 12:00
+    scenario.build(as_of=as_of, window_days=90)
+    row = _summary(scenario)
+    # window (Thu 02-26 12:00, Wed 05-27 12:00]. 7-day buckets counted back from Wednesday noon
+    # each held a Wednesday, Thursday, Monday, Tuesday and the next Wednesday (5 days: "elite");
+    # the 12 ISO weeks lying wholly inside (03-02 to 05-18) hold 4 deploy days each -> "high"
+    assert row["deploy_days_per_week_p50"] == 4
+    assert row["deployment_frequency_level"] == "high"
+    # whole calendar months: March (Mon-Thu: 2-5, 9-12, 16-19, 23-26, 30-31 -> 18 days) and
+    # April (1-2, 6-9, 13-16, 20-23, 27-30 -> 18 days); May is not over by 05-27
+    assert row["deploy_days_per_month_p50"] == 18
+    # a window holding no whole ISO week has no frequency level, deploys or not
+    scenario.build(as_of=as_of, window_days=6)
+    row = _summary(scenario)
+    # (Thu 05-21 12:00, Wed 05-27 12:00]: Thursday 15:00, Monday and Tuesday twice, Wednesday 09:00
+    assert row["deployments"] == 6
+    assert row["deploy_days_per_week_p50"] is None
+    assert row["deployment_frequency_level"] is None

@@ -11,8 +11,9 @@ import pytest
 from ingest.workflow_yaml import parse_workflow
 from tests.models.model_scenario import Scenario
 from tests.orchestrator.lint import lint
+from tests.prerequisites import fixture_path
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "workflow-yaml" / "PyGithub"
+FIXTURES = fixture_path("github-api/workflow-yaml/PyGithub/workflows")
 W = ".github/workflows/"
 
 CALLABLE_WITH_SECRETS = """\

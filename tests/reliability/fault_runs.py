@@ -28,13 +28,15 @@ from simulator.server import SimulatorServer
 END = date(2026, 11, 20)
 # No pacing: the simulator is on loopback. The retry policy is the product's, with short
 # backoffs so a test waits milliseconds where GitHub would ask for seconds.
-# The demo's deploy rule: its runs are the ones whose jobs are fetched.
+# The demo's deploy rule: its runs are the ones whose jobs are fetched; a path rule for the
+# monorepo: its commits' files are fetched.
 FAST = Settings.model_validate(
     {
         "github": {"seconds_between_requests": 0},
         "deploy_rules": [
             {"workflow": ".github/workflows/terraform-apply.yml", "environment": "production"}
         ],
+        "services": [{"repo": "acme/platform", "name": "api", "paths": ["services/api/**"]}],
     }
 )
 SHORT_BACKOFF = RetryPolicy(backoff_base=0.01, backoff_cap=0.05)
@@ -42,7 +44,7 @@ SHORT_BACKOFF = RetryPolicy(backoff_base=0.01, backoff_cap=0.05)
 DATA_TABLES = (
     "repositories", "workflows", "workflow_runs", "workflow_jobs", "deployments",
     "deployment_statuses", "environments", "commits", "pull_requests", "pull_request_commits",
-    "issues", "workflow_files",
+    "issues", "workflow_files", "commit_files",
 )  # fmt: skip
 
 

@@ -109,20 +109,44 @@ def test_wrongly_typed_fields_give_a_definition_or_an_error(name, on, jobs):
     _check_workflow(json.dumps({"jobs": {"deploy": {"needs": on, "environment": name}}}))
 
 
-def test_yaml_aliases_and_odd_keys_do_not_crash():
-    for text in (
-        "jobs: &j {a: {needs: *j}}",
-        "on: &o [*o]\njobs: {}",
-        "? [a, b]\n: c",
-        "jobs: {1: {needs: [1, 2]}, null: {environment: 7}}",
-        "\x00\x01",
-        "%YAML 9.9\n---\n{}",
-    ):
-        _check_workflow(text)
+def _job(job_id: str, needs: list[str] = (), environment: str | None = None) -> dict:
+    return {"id": job_id, "name": None, "uses": None, "needs": list(needs), "environment": environment}  # fmt: skip
 
 
-def test_deeply_nested_yaml_gives_an_error():
-    _check_workflow("jobs: " + "[" * 5000)
+def _definition(on: list[str] = (), jobs: list[dict] = ()) -> dict:
+    return {"name": None, "on": list(on), "workflow_run": [], "jobs": list(jobs)}
+
+
+@pytest.mark.parametrize(
+    ("text", "definition"),
+    [
+        # a self-referencing `needs:` is not a job name: dropped
+        ("jobs: &j {a: {needs: *j}}", _definition(jobs=[_job("a")])),
+        # a recursive `on:` list is shown as the text PyYAML gives it, never followed
+        ("on: &o [*o]\njobs: {}", _definition(on=["[[...]]"])),
+        # keys and values that are not text become text
+        ("jobs: {1: {needs: [1, 2]}, null: {environment: 7}}",
+         _definition(jobs=[_job("1", needs=["1", "2"]), _job("None", environment="7")])),
+    ],
+)  # fmt: skip
+def test_yaml_aliases_and_odd_keys_give_a_plain_definition(text, definition):
+    _check_workflow(text)
+    assert parse_workflow(text) == (definition, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("jobs: " + "[" * 5000, "YAML error: nested too deeply"),
+        ("? [a, b]\n: c", "YAML error: while constructing a mapping"),
+        ("\x00\x01", "YAML error: unacceptable character #x0000"),
+        ("%YAML 9.9\n---\n{}", "YAML error: found incompatible YAML document"),
+    ],
+)
+def test_unreadable_yaml_gives_an_error(text, error):
+    definition, message = parse_workflow(text)
+    assert definition is None
+    assert message.startswith(error), message
 
 
 # --- GitHub payload parsers ---

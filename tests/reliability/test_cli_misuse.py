@@ -11,10 +11,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import TOKEN, PipelineRun, base_env, run_dora
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.reliability.harness import TOKEN, PipelineRun, base_env, run_dora
 
 COMMANDS = ["config", "ingest", "report", "simulator", "dashboard", "serve", "build", "export", "demo"]  # fmt: skip
 BAD_CONFIGS = {

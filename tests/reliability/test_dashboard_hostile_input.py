@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 import streamlit as st
-from conftest import POISON, PipelineRun
 from streamlit.testing.v1 import AppTest
 
 from dashboard import SNAPSHOT_ENV
+from tests.reliability.harness import DASH_POISON, POISON, PipelineRun, base_env, run_dora
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGES = [
@@ -29,6 +31,9 @@ PAGES = [
     "views/before_after.py",
     "views/data_quality.py",
 ]
+# What a spreadsheet runs as a formula (OWASP's CSV injection list), written out here, not
+# imported from the code under test.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HOSTILE = "acme/web'; drop table deployments; --"
 HOSTILE_PARAMS = {
     "repo": HOSTILE,
@@ -81,8 +86,8 @@ def test_hostile_github_text_is_shown_as_text(app, page):
     app.run()
     app.switch_page(page).run()
     assert not app.exception, [e.value for e in app.exception]
-    for html in _html_markdown(app):
-        assert "<script>" not in html, html
+    for markup in _html_markdown(app):
+        assert "<script>" not in markup, markup
     shown = [frame.value for frame in app.dataframe]
     graphs = [g.proto.spec for g in app.get("graphviz_chart")]
     if page == "views/pipeline.py":
@@ -96,25 +101,59 @@ def test_hostile_github_text_is_shown_as_text(app, page):
                 ]
             assert "<script>" not in dot or "label=<" not in dot
     else:
-        text = "\n".join(frame.to_csv() for frame in shown)
-        assert "drop table deployments" in text, "the hostile title is shown, as text"
-    assert POISON  # the same string the pipeline planted
+        cells = {str(cell) for frame in shown for cell in frame.to_numpy().ravel()}
+        # the planted string, verbatim: commit headlines are exactly it, titles start with it
+        assert any(cell.startswith(POISON) for cell in cells), "the hostile text is shown as text"
 
 
 def test_the_email_escapes_hostile_github_text(pipeline: PipelineRun):
-    pages = list((pipeline.db.parent / "reports").glob("*.html"))
-    assert pages, pipeline.results["report"].stdout
-    for page in pages:
-        html = page.read_text(encoding="utf-8")
-        assert "<script>" not in html
-        # (today the email shows no commit/issue text; this guards the day it does)
-        assert "drop table deployments" not in html or "&lt;script&gt;" in html
+    # Both weeks list their slowest changes to production, each headline being the planted
+    # string: shown as text, never as markup.
+    env = base_env(pipeline.prefect, pipeline.client_home)
+    result = run_dora("report", "--db", str(pipeline.db), "--week", "2026-11-16", cwd=pipeline.root, env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    reports = pipeline.db.parent / "reports"
+    assert sorted(p.name for p in reports.glob("*.html")) == ["2026-11-09.html", "2026-11-16.html"]
+    for week in ("2026-11-09", "2026-11-16"):
+        page = (reports / f"{week}.html").read_text(encoding="utf-8")
+        assert "<script>" not in page, week
+        assert html.escape(POISON) in page, week  # shown, as text
+
+
+def _text_columns(snapshot: Path) -> dict[str, set[str]]:
+    """Each snapshot table's VARCHAR columns (numbers such as -3600 are no formulas)."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, column_name from duckdb_columns() "
+            "where schema_name = 'main' and not internal and data_type = 'VARCHAR'"
+        ).fetchall()
+        tables = con.execute("select table_name from duckdb_tables() where schema_name = 'main'")
+        columns: dict[str, set[str]] = {name: set() for (name,) in tables.fetchall()}
+    for table, column in rows:
+        columns[table].add(column)
+    return columns
+
+
+def _csv_columns(path: Path) -> dict[str, list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {name: [row[name] for row in rows] for name in (rows[0] if rows else {})}
 
 
 def test_the_csv_export_neutralises_formulas(pipeline: PipelineRun):
-    for path in (pipeline.root / "export-csv").glob("*.csv"):
-        with path.open(encoding="utf-8", newline="") as handle:
-            cells = [cell for row in csv.reader(handle) for cell in row]
-        assert not [c for c in cells if c.startswith(("=", "+", "@"))], path.name
-        if path.name == "changes.csv":  # the hostile headline is there, made inert
-            assert any(c.startswith("'=HYPERLINK") for c in cells)
+    text_columns = _text_columns(pipeline.snapshot)
+    files = {p.stem: p for p in (pipeline.root / "export-csv").glob("*.csv")}
+    assert sorted(files) == sorted(text_columns)  # one file per snapshot table, none missing
+    for table, path in files.items():
+        for column, cells in _csv_columns(path).items():
+            if column in text_columns[table]:
+                assert not [c for c in cells if c.startswith(FORMULA_STARTS)], (table, column)
+    changes, deployments = _csv_columns(files["changes"]), _csv_columns(files["deployments"])
+    # every commit message starts with the planted line; every Deployments API description is
+    # the "-" formula (a deploy-rule run's description is its title, which starts with POISON)
+    assert set(changes["message_headline"]) == {"'" + POISON}
+    by_source = {source: set() for source in deployments["source"]}
+    for source, description in zip(deployments["source"], deployments["description"], strict=True):
+        by_source[source].add(description)
+    assert by_source.pop("deployments_api") == {"'" + DASH_POISON}
+    assert all(d.startswith("'" + POISON) for d in by_source.pop("workflow_run", set()))

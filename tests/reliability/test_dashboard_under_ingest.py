@@ -18,13 +18,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import TOKEN, PrefectServer, base_env, run_dora
 
 from flows.build import build_and_publish
 from ingest.sync import IngestRun
 from settings.config import load_settings
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
+from tests.reliability.harness import TOKEN, PrefectServer, base_env, run_dora
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,9 +41,7 @@ def _browser_helpers():
 
 
 browser = _browser_helpers()
-pytestmark = pytest.mark.skipif(
-    not browser.CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"
-)
+pytestmark = pytest.mark.usefixtures("chromium")
 ERRORS = "[data-testid='stException'], [data-testid='stAlertContentError']"
 WARNINGS = "[data-testid='stAlertContentWarning']"
 CAPTION_END = re.compile(r"– (\d\d [A-Z][a-z]{2} \d{4})")

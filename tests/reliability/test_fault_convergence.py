@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PrefectServer, base_env, run_dora
 from fault_runs import (
     DATA_TABLES,
     FaultCount,
@@ -35,6 +34,7 @@ from models.publish import snapshot_path
 from settings.config import Settings
 from simulator.credentials import Credentials
 from simulator.faults import FaultSpec
+from tests.reliability.harness import PrefectServer, base_env, run_dora
 
 BUILT_SCHEMAS = ("raw", "cfg", "ref", "int", "marts")
 # Each kind at 5-7% per request: about a third of all requests meet a fault.

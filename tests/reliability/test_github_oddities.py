@@ -18,7 +18,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import TOKEN, PrefectServer, base_env, run_dora
 from github_oddities import (
     DEAD_SHA,
     DELETED_WORKFLOW,
@@ -35,6 +34,7 @@ from github_oddities import (
 from ingest.sync import IngestRun
 from settings.config import load_settings
 from simulator.records import Organisation
+from tests.reliability.harness import TOKEN, PrefectServer, base_env, run_dora
 
 ROOT = Path(__file__).resolve().parents[2]
 

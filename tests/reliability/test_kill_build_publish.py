@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PrefectServer, base_env
 from fault_runs import clean_raw_copy
 from figures import Figures
 from kill_points import Build, dora_build_command, kill_in, kill_plan, leftovers, measure
@@ -28,6 +27,7 @@ from snapshot_reader import signature
 from table_diff import compare_databases
 
 from models.publish import publish, snapshot_path
+from tests.reliability.harness import PrefectServer, base_env
 
 BUILT_SCHEMAS = ("raw", "cfg", "ref", "int", "marts")
 READER = Path(__file__).with_name("snapshot_reader.py")

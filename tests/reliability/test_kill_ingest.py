@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DORA, PrefectServer, base_env
 from fault_runs import organisation, serve, sync_in_process
 from figures import Figures
 from table_diff import SYNC_BOOKKEEPING, compare_databases
+
+from tests.reliability.harness import DORA, PrefectServer, base_env
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,12 @@ def figures(request: pytest.FixtureRequest, tmp_path_factory) -> Figures:
 
 def start_ingest(root: Path, base_url: str, db: Path, prefect: PrefectServer) -> subprocess.Popen:
     config = root / "dora.toml"
-    config.write_text("[github]\nseconds_between_requests = 0\n")
+    config.write_text(  # the settings of the clean sync (fault_runs.FAST)
+        "[github]\nseconds_between_requests = 0\n"
+        '[[deploy_rules]]\nworkflow = ".github/workflows/terraform-apply.yml"\n'
+        'environment = "production"\n'
+        '[[services]]\nrepo = "acme/platform"\nname = "api"\npaths = ["services/api/**"]\n'
+    )
     env = base_env(prefect, root / "prefect-client", GITHUB_TOKEN="kill-test-token")
     log = (root / "ingest.log").open("a")
     command = [str(DORA), "ingest", "--repo", "acme/*", "--base-url", base_url, "--db", str(db)]

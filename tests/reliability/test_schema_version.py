@@ -6,17 +6,20 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import PipelineRun
 
 from ingest.client import RetryPolicy
 from ingest.store import SCHEMA_VERSION, Store, StoreError, check_database
 from ingest.sync import IngestRun
 from settings.config import Settings
+from tests.reliability.harness import PipelineRun
 
 DATA_TABLES = [
     "repositories", "workflows", "workflow_runs", "workflow_jobs", "deployments",
     "deployment_statuses", "environments", "commits", "pull_requests", "pull_request_commits",
     "issues", "workflow_files",
+]  # fmt: skip
+COMPARED_SHAS_COLUMNS = [
+    "repo", "sha", "base_ref", "status", "ahead_by", "behind_by", "merge_base_sha", "fetched_at",
 ]  # fmt: skip
 FAST = Settings.model_validate(
     {
@@ -68,9 +71,12 @@ def test_a_version_1_database_is_upgraded_in_place_by_the_next_ingest(
     assert after == before  # nothing dropped, nothing invented (same organisation)
     with duckdb.connect(str(db), read_only=True) as con:
         columns = [c for c, *_ in con.execute("describe raw.http_etags").fetchall()]
-        assert "summary" in columns
-        # Re-created (empty: the shas it caches are already in raw.commits, so none is re-compared).
-        assert con.execute("select count(*) from raw.compared_shas").fetchone()[0] >= 0
+        assert columns == ["url", "etag", "fetched_at", "summary"]
+        # Re-created, and empty: the shas it caches are already in raw.commits, so none is
+        # compared again.
+        columns = [c for c, *_ in con.execute("describe raw.compared_shas").fetchall()]
+        assert columns == COMPARED_SHAS_COLUMNS
+        assert con.execute("select count(*) from raw.compared_shas").fetchone() == (0,)
 
 
 def test_a_database_from_a_newer_version_is_refused(tmp_path):

@@ -26,7 +26,8 @@ create table deployments (repo varchar, service varchar, environment varchar,
     is_rework boolean, is_change_failure boolean, failure_reasons varchar, restored_at timestamp,
     recovery_seconds double, change_count bigint, lead_time_p50_seconds double, run_id bigint,
     run_url varchar, commit_url varchar, description varchar, is_counted boolean,
-    is_manual boolean, rolled_back_by bigint, restored_by_deployment_id bigint);
+    is_manual boolean, rolled_back_by bigint, restored_by_deployment_id bigint,
+    failure_started_at timestamp);
 create table changes (repo varchar, service varchar, environment varchar, sha varchar,
     deployment_id bigint, started_at timestamp, deployed_at timestamp, lead_time_seconds double,
     pr_number bigint, commit_url varchar, message_headline varchar, author_login varchar,
@@ -41,7 +42,8 @@ create table releases (repo varchar, release_id bigint, released_at timestamp,
 create table data_quality (repo varchar, deployment_attempts bigint,
     unfinished_deployments bigint, estimated_times bigint, changes bigint,
     changes_without_baseline bigint, negative_lead_times bigint, incidents bigint,
-    unattributed_incidents bigint, unresolved_commit_ranges bigint);
+    unattributed_incidents bigint, unresolved_commit_ranges bigint,
+    superseded_deployments bigint, retried_attempts bigint);
 create table history_coverage (repo varchar, history_state varchar, history_from timestamp,
     history_target timestamp, first_pass_from timestamp, days_of_history bigint);
 """
@@ -125,7 +127,11 @@ WEEKLY = [
     ("acme/web", "web", "production", REPORT_WEEK, 1, 1, 0, 0.0, 200000.0, 200000.0, None, 0.0),
     # older than the trend window: must not show
     ("acme/old", "old", "production", date(2026, 9, 7), 9, 5, 0, 0.0, 60.0, 60.0, None, 0.0),
-]
+    # environments outside the promotion order (previews): counted, not listed
+    ("acme/web", "web", "preview-pr-7", REPORT_WEEK, 2, 1, 0, 0.0, None, None, None, 0.0),
+    ("acme/web", "web", "preview-pr-8", REPORT_WEEK, 1, 1, 1, 0.5, None, None, None, 0.0),
+    ("acme/web", "web", "preview-pr-9", REPORT_WEEK, 0, 0, 0, None, None, None, None, None),
+]  # fmt: skip
 
 
 # acme/platform's proposal saves 6 - 2 = 4 manual steps per release over the four weeks up to the
@@ -148,6 +154,52 @@ RELEASES = [
 
 def _ts(day: int, hour: int = 10) -> datetime:
     return datetime(2026, 11, day, hour)
+
+
+def _auth(deployment_id: int, deployed: datetime, incident: bool = False) -> tuple:
+    """A successful production deployment of acme/platform's auth service, before the week."""
+    return (
+        "acme/platform", "auth", "production", deployment_id, "deployments_api",
+        f"{deployment_id:040d}", "success", deployed - timedelta(minutes=10), deployed, None,
+        False, False, False, incident, "incident" if incident else "",
+        deployed + timedelta(hours=2) if incident else None, 7200.0 if incident else None, 1,
+        None, None, None, None, "deploy", True, False, None, None, None,
+    )  # fmt: skip
+
+
+# acme/platform · auth, for the level crossings: the 90 days up to the week's end (Aug 25 -
+# Nov 23) against the 90 days up to the week before's end (Aug 18 - Nov 16). Only the earlier
+# window holds the deployment of 20 Aug: a change failure shipping seven one-hour changes. Six
+# healthy ones follow every 13 days from 7 Sep to 11 Nov, each shipping a two-day change.
+# Before: change fail rate 1/7 (14.3 %, medium), lead time median 1 h of 7 x 1 h and 6 x 2 days
+# (elite). Now: 0/6 (elite) and 2 days (high).
+AUTH_DEPLOYMENTS = [_auth(300, datetime(2026, 8, 20, 10), incident=True)] + [
+    _auth(301 + n, datetime(2026, 9, 7, 10) + timedelta(days=13 * n)) for n in range(6)
+]
+AUTH_CHANGES = [
+    (
+        "acme/platform",
+        "auth",
+        "production",
+        f"{deployment[3]}{n:037d}",
+        deployment[3],
+        deployment[8] - timedelta(seconds=lead),
+        deployment[8],
+        float(lead),
+        None,
+        None,
+        "auth change",
+        "alice",
+        None,
+        None,
+        None,
+        None,
+        None,
+    )  # fmt: skip
+    for deployment, count, lead in [(AUTH_DEPLOYMENTS[0], 7, 3600)]
+    + [(d, 1, 2 * 86400) for d in AUTH_DEPLOYMENTS[1:]]
+    for n in range(count)
+]
 
 
 def build_snapshot(path: Path) -> Path:
@@ -328,8 +380,23 @@ def build_snapshot(path: Path) -> Path:
                 None,
             ),
         ]
+        # the first instant of the next week: in no list of the report week
+        next_monday = datetime(2026, 11, 23)
+        deployments.append(
+            ("acme/platform", "api", "production", 199, "deployments_api", "9" * 40, "failure",
+             next_monday, None, next_monday, False, False, False, True, "deploy_failed", None,
+             None, 0, None, 9199, run + "9199", commit + "9" * 40, "deploy", True, True, None,
+             None)
+        )  # fmt: skip
         con.executemany(
-            "insert into deployments values (" + ",".join(["?"] * 27) + ")", deployments
+            "insert into deployments values (" + ",".join(["?"] * 27) + ", null)", deployments
+        )
+        con.executemany(
+            "insert into deployments values (" + ",".join(["?"] * 28) + ")", AUTH_DEPLOYMENTS
+        )
+        con.execute(
+            "update deployments set failure_started_at = coalesce(failed_at, deployed_at) "
+            "where is_change_failure"
         )
         changes = [
             (
@@ -390,7 +457,14 @@ def build_snapshot(path: Path) -> Path:
                 197000.0,
             ),
         ]
-        con.executemany("insert into changes values (" + ",".join(["?"] * 17) + ")", changes)
+        changes.append(
+            ("acme/platform", "api", "production", "9" * 40, 199, next_monday - timedelta(days=30),
+             next_monday, 30 * 86400.0, None, commit + "9" * 40, "next week's change", "dev",
+             None, None, None, None, None)
+        )  # fmt: skip
+        con.executemany(
+            "insert into changes values (" + ",".join(["?"] * 17) + ")", changes + AUTH_CHANGES
+        )
         con.executemany(
             "insert into promotion_lag values (?,?,?,?,?)",
             [
@@ -408,10 +482,10 @@ def build_snapshot(path: Path) -> Path:
             ],
         )
         con.executemany(
-            "insert into data_quality values (?,?,?,?,?,?,?,?,?,?)",
+            "insert into data_quality values (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                ("acme/platform", 40, 2, 1, 30, 1, 0, 3, 1, 0),
-                ("acme/web", 10, 1, 0, 8, 1, 0, 0, 0, 0),
+                ("acme/platform", 40, 2, 1, 30, 1, 0, 3, 1, 0, 0, 2),
+                ("acme/web", 10, 1, 0, 8, 1, 0, 0, 0, 0, 1, 1),
             ],
         )
         # acme/web's older history is still being read (ingest.history: newest first)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pytest
-from snapshot_fixture import REPORT_WEEK, SCRIPT
+from snapshot_fixture import AS_OF, REPORT_WEEK, SCRIPT
 
 from models.publish import snapshot_path
 from reports.figures import default_week, gather_week
@@ -82,21 +82,12 @@ def test_lists_hold_only_the_weeks_events(snapshot_db):
     quality = figures.data_quality
     assert (quality["attempts"], quality["changes"], quality["repos"]) == (4, 3, 2)
     assert quality["left_out"]["unfinished_deployments"] == 3
+    # left out of the metrics since 2026-12-01: superseded deployments, retried attempts
+    assert (
+        quality["left_out"]["superseded_deployments"],
+        quality["left_out"]["retried_attempts"],
+    ) == (1, 3)
     assert quality["history"] == {"deployment_attempts": 50, "changes": 38, "incidents": 3}
-
-
-def test_level_crossings_compare_this_week_with_the_last_in_production(snapshot_db):
-    figures = gather_week(snapshot_db, REPORT_WEEK)
-    crossings = [
-        (c.repo, c.service, c.metric, c.previous_level, c.level, c.improved)
-        for c in figures.level_crossings
-    ]
-    # 4 -> 5 deploy days: high -> elite; change fail rate 0% -> 28.6%: elite -> low. Recovery had
-    # no data last week and acme/web had no deployment: neither is a crossing.
-    assert crossings == [
-        ("acme/platform", "api", "deployment frequency", "high", "elite", True),
-        ("acme/platform", "api", "change fail rate", "elite", "low", False),
-    ]
 
 
 def test_the_proposed_orchestration_is_mentioned_once_with_the_steps_it_removes(snapshot_db):
@@ -136,3 +127,32 @@ def test_the_data_quality_line_says_how_far_back_history_reaches(snapshot_db):
     )
     assert said in render_text(figures, "https://dora.example.com")
     assert said in render_html(figures, "https://dora.example.com")
+
+
+def test_the_week_carries_the_snapshot_facts_and_counts_other_environments(snapshot_db):
+    figures = gather_week(snapshot_db, REPORT_WEEK)
+    assert (figures.week_start, figures.week_end) == (
+        REPORT_WEEK,
+        date(2026, 11, 23),
+    )  # end excluded
+    assert (figures.as_of, figures.built_at) == (AS_OF, AS_OF + timedelta(minutes=5))
+    assert figures.edition == "2023"
+    # previews pr-7 (2 deployments) and pr-8 (a failed attempt, 1 deployment); pr-9 had nothing
+    assert figures.other_environments == {"environments": 2, "deployments": 3}
+
+
+def test_without_snapshot_info_the_default_week_is_the_last_complete_one_before_today(tmp_path):
+    db = tmp_path / "dora.duckdb"
+    with duckdb.connect(str(snapshot_path(db))) as con:
+        con.execute("create table deployments (repo varchar)")
+    assert default_week(db, today=date(2026, 11, 25)) == REPORT_WEEK
+    assert (
+        default_week(db, today=date(2026, 11, 23)) == REPORT_WEEK
+    )  # Monday: that week is not over
+
+
+def test_a_week_with_nothing_stuck_says_none_and_production_comes_first(snapshot_db):
+    figures = gather_week(snapshot_db, date(2026, 10, 26))
+    assert (figures.stuck_promotions, figures.stuck_promotions_total) == ([], 0)
+    figures = gather_week(snapshot_db, REPORT_WEEK, environments=["development", "staging", "production"])  # fmt: skip
+    assert [s.environment for s in figures.scopes] == ["production", "production", "staging"]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 from snapshot_fixture import EVIL_TITLE, SCRIPT
 
 from reports.weekly import build_report, write_preview
 from settings.config import EmailSettings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "data" / "screenshots" / "weekly-email.png"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -24,8 +21,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
-def test_email_html_renders_in_chromium_with_github_text_as_text(snapshot_db):
+def test_email_html_renders_in_chromium_with_github_text_as_text(snapshot_db, chromium):
     from playwright.sync_api import sync_playwright
 
     report = build_report(snapshot_db, EmailSettings(dashboard_url="http://localhost:8501"))
@@ -33,7 +29,7 @@ def test_email_html_renders_in_chromium_with_github_text_as_text(snapshot_db):
     dialogs: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
         )
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 900})

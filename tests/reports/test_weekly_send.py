@@ -8,13 +8,13 @@ import socket
 
 import duckdb
 import pytest
-from conftest import BLOCKED_DOMAIN, SMTP_PASSWORD, SMTP_USER, write_config
 from snapshot_fixture import REPORT_WEEK, SCRIPT
 from typer.testing import CliRunner
 
 from flows.cli import app
 from models.publish import snapshot_path
 from reports import formatting as fmt
+from tests.reports.smtp_harness import BLOCKED_DOMAIN, SMTP_PASSWORD, SMTP_USER, write_config
 
 runner = CliRunner()
 # aiosmtpd warns that the test server takes a login without TLS: on loopback that is the point
@@ -73,7 +73,7 @@ def test_sent_email_has_both_parts_the_mart_figures_and_escaped_github_text(
         rows = con.execute(
             "select repo, service, environment, deployments, lead_time_p50_seconds, "
             "change_fail_rate, recovery_p50_seconds, rework_rate from dora_weekly "
-            "where week_start = ?",
+            "where week_start = ? and environment not like 'preview-%'",  # previews: counted only
             [REPORT_WEEK],
         ).fetchall()
     assert len(rows) == 3
@@ -81,11 +81,11 @@ def test_sent_email_has_both_parts_the_mart_figures_and_escaped_github_text(
     for repo, service, environment, deployments, lead, cfr, recovery, rework in rows:
         name = repo if repo.endswith("/" + service) else f"{repo} · {service}"
         [block] = [b for b in blocks if b.startswith(f"{name} / {environment}\n")]
-        lines = {line[:19].strip(): line[19:] for line in block.splitlines()[1:]}
-        assert lines["Deployments"].split()[0] == str(deployments)
-        assert lines["Lead time p50"].startswith(f"{fmt.duration(lead):>10}")
+        lines = {line[:28].strip(): line[28:] for line in block.splitlines()[1:]}
+        assert lines["Deployment frequency"].split()[0] == str(deployments)
+        assert lines["Change lead time (median)"].startswith(f"{fmt.duration(lead):>10}")
         assert lines["Change fail rate"].split()[0] == f"{cfr * 100:.1f}%"
-        assert lines["Recovery p50"].startswith(f"{fmt.duration(recovery):>10}")
+        assert lines["Recovery time (median)"].startswith(f"{fmt.duration(recovery):>10}")
         assert lines["Rework rate"].split()[0] == f"{rework * 100:.1f}%"
         assert f"<strong>{deployments}</strong>" in html
         assert f"<strong>{cfr * 100:.1f}%</strong>" in html

@@ -10,8 +10,6 @@ import ssl
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import SMTP_PASSWORD, SMTP_USER, RecordingHandler, _authenticator, free_port
-from conftest import write_config as write_plain_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,6 +17,14 @@ from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.reports.smtp_harness import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    RecordingHandler,
+    accept_test_login,
+    free_port,
+)
+from tests.reports.smtp_harness import write_config as write_plain_config
 
 runner = CliRunner()
 # implicit TLS is TLS, though aiosmtpd warns it is not (it cannot see it)
@@ -77,7 +83,7 @@ def tls_server(request, certificate):
         handler,
         hostname="127.0.0.1",
         port=port,
-        authenticator=_authenticator,
+        authenticator=accept_test_login,
         auth_required=True,
         **tls,
     )

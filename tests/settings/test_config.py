@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ import pytest
 from settings.config import ConfigError, Settings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "dora.example.toml"
+README = EXAMPLE.with_name("README.md")
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -62,6 +64,27 @@ def test_example_config_is_valid_and_documents_every_key():
             "environments.service_pattern: not a valid regular expression",
         ),
         ("repos = [", "not valid TOML"),
+        (
+            '[[services]]\nrepo = "acme"\nname = "api"\npaths = ["services/api/**"]\n',
+            "services.0.repo: 'acme' is not OWNER/NAME",
+        ),
+        (
+            '[[services]]\nrepo = "acme/platform"\nname = "api"\npaths = ["/services/api/**"]\n',
+            "services.0.paths: '/services/api/**': paths are relative to the repository root",
+        ),
+        (
+            '[[services]]\nrepo = "acme/platform"\nname = " "\npaths = ["services/api/**"]\n',
+            "services.0.name: a service needs a name",
+        ),
+        (
+            '[[services]]\nrepo = "acme/platform"\nname = "api"\npaths = []\n',
+            "services.0.paths: List should have at least 1 item",
+        ),
+        (
+            '[[services]]\nrepo = "acme/platform"\nname = "api"\npaths = ["services/api/**"]\n'
+            '[[services]]\nrepo = "Acme/Platform"\nname = "API"\npaths = ["libs/**"]\n',
+            "services: acme/platform service 'api' is defined twice (entries 0 and 1)",
+        ),
     ],
 )
 def test_invalid_config_is_one_clear_line_and_exit_2(tmp_path, toml, expected):
@@ -83,7 +106,21 @@ def test_dora_config_env_var_is_read(tmp_path, monkeypatch):
     assert settings.incidents.attribution_window_hours == 6
 
 
-def test_help_lists_commands():
+def test_help_lists_every_command_the_readme_documents():
+    documented = re.findall(r"^\| `dora ([\w-]+)", README.read_text(), flags=re.MULTILINE)
+    assert len(documented) == len(set(documented)) >= 11, documented
     result = run_cli("--help")
     assert result.returncode == 0
-    assert "config" in result.stdout
+    listed = re.findall(r"^│ ([a-z][\w-]*) {2,}\S", result.stdout, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(documented), result.stdout
+
+
+def test_service_path_rules_are_lower_cased_like_every_name(tmp_path):
+    """Services are compared lower-case (METRICS.md, amended): `API` of `Acme/Platform` is the
+    rule of service `api` of `acme/platform`; the globs keep their case (paths are case-sensitive)."""
+    path = tmp_path / "dora.toml"
+    path.write_text(
+        '[[services]]\nrepo = "Acme/Platform"\nname = "API"\npaths = ["services/API/**"]\n'
+    )
+    (rule,) = load_settings(path).services
+    assert (rule.repo, rule.name, rule.paths) == ("acme/platform", "api", ["services/API/**"])

@@ -74,10 +74,10 @@ def test_failures_reasons_and_recovery_agree(org: Organisation) -> None:
         assert d["is_change_failure"] == bool(d["failure_reasons"])
         assert d["failure_reasons"] == sorted(set(d["failure_reasons"]))
         if d["outcome"] == "failure":
-            assert (
-                "deploy_failed" in d["failure_reasons"] and d["failed_at"] and not d["deployed_at"]
-            )
-        if d["outcome"] == "unfinished" or d["is_redeploy"]:
+            assert d["failed_at"] and not d["deployed_at"]
+            # a retried attempt counts nowhere: its retry stands for it
+            assert ("deploy_failed" in d["failure_reasons"]) == (not d["is_retried"])
+        if d["outcome"] in ("unfinished", "superseded") or d["is_redeploy"] or d["is_retried"]:
             assert not d["failure_reasons"] and not d["is_rework"] and not d["change_count"]
         assert (d["restored_at"] is None) == (d["recovery_seconds"] is None)
         if d["recovery_seconds"] is not None:
@@ -168,7 +168,8 @@ def test_reverted_deployments_first_shipped_the_reverted_commit(org: Organisatio
         if message.startswith('Revert "'):
             target = message.split("This reverts commit ")[1][:40]
             key = (change["repo"], change["service"], change["environment"], target)
-            if key in first_shipped:
+            # shipped together with its commit, a revert undoes nothing
+            if first_shipped.get(key, change["deployment_id"]) != change["deployment_id"]:
                 reverted_ids.add(first_shipped[key])
     marked = {
         d["deployment_id"] for d in org.truth["deployments"] if "reverted" in d["failure_reasons"]

@@ -1,7 +1,7 @@
 """The simulator's payloads have the keys and JSON types of real GitHub payloads, resource by resource.
 
 References are the recorded PyGithub traffic (ReplayData, parsed as documented in
-shared/reference/github-api/README.md) and, where the recording is old, the newest recording of
+tests/fixtures/README.md) and, where the recording is old, the newest recording of
 that resource or the OpenAPI example; REFERENCES below says which one each resource uses.
 Rules: every key of the reference must be present with the same JSON type (a reference `null`
 accepts any type; a simulator `null` is accepted only for fields GitHub documents as nullable);
@@ -13,20 +13,15 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from fixture_org import build_fixture_org
 
+from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
+from tests.prerequisites import fixture_path
 
-REFERENCE = Path("/work/shared/reference/github-api")
-if not REFERENCE.exists():  # the checkout's own copy, when the shared folder is absent
-    REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/github-api"
-
-pytestmark = pytest.mark.skipif(
-    not (REFERENCE / "pygithub-replay").exists(), reason="recorded payloads not available"
-)
+REFERENCE = fixture_path("github-api")
 
 # Keys GitHub added after some recordings were made (newer recordings or the OpenAPI examples carry
 # them): user_view_type (2026 recordings), prevent_self_review (OpenAPI environment example).
@@ -215,13 +210,12 @@ ISSUE_ONLY_MISSING = {"pull_request", "draft"}
 
 
 def build_org(name: str):
-    """The hand-made organisation, or the generator's tiny one once simulator.org exists."""
+    """The hand-made organisation, or the generator's tiny one."""
     if name == "fixture":
         return build_fixture_org()
     from datetime import date
 
-    org_module = pytest.importorskip("simulator.org", reason="the generator is not available yet")
-    return org_module.generate_organisation(seed=7, days=30, end=date(2026, 11, 20), scale="tiny")
+    return generate_organisation(seed=7, days=30, end=date(2026, 11, 20), scale="tiny")
 
 
 @pytest.fixture(scope="module", params=["fixture", "tiny"])

@@ -11,8 +11,7 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
-import pytest
-
+from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +24,6 @@ def get(url: str, method: str = "GET") -> object:
 
 
 def test_cli_prints_base_url_first_and_serves():
-    pytest.importorskip("simulator.org", reason="the generator is not available yet")
     proc = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "simulator", "--port", "0", "--scale", "tiny",
          "--end", "2026-11-20", "--days", "20"],
@@ -98,8 +96,7 @@ def test_cli_rejects_bad_faults_with_one_line():
 
 
 def test_advance_generates_more_activity():
-    org_module = pytest.importorskip("simulator.org", reason="the generator is not available yet")
-    org = org_module.generate_organisation(seed=3, days=10, end=date(2026, 11, 20), scale="tiny")
+    org = generate_organisation(seed=3, days=10, end=date(2026, 11, 20), scale="tiny")
     with SimulatorServer(org) as server:
         before = get(f"{server.base_url}/repos/acme/platform/actions/runs?per_page=1")
         end_before = org.end

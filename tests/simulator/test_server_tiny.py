@@ -12,14 +12,13 @@ from datetime import date
 import pytest
 from github import Auth, Github
 
+from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
-
-org_module = pytest.importorskip("simulator.org", reason="the generator is not available yet")
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    org = org_module.generate_organisation(seed=7, days=30, end=date(2026, 11, 20), scale="tiny")
+    org = generate_organisation(seed=7, days=30, end=date(2026, 11, 20), scale="tiny")
     with SimulatorServer(org) as server:
         gh = Github(
             auth=Auth.Token("x"), base_url=server.base_url, per_page=7, seconds_between_requests=0
@@ -118,9 +117,7 @@ def test_same_seed_serves_identical_bytes_and_another_seed_differs():
     ]
 
     def serve(seed: int, port: int = 0) -> tuple[int, list[bytes]]:
-        org = org_module.generate_organisation(
-            seed=seed, days=30, end=date(2026, 11, 20), scale="tiny"
-        )
+        org = generate_organisation(seed=seed, days=30, end=date(2026, 11, 20), scale="tiny")
         with SimulatorServer(org, port=port) as server:
             bodies = [urllib.request.urlopen(server.base_url + p).read() for p in paths]
             return int(server.base_url.rsplit(":", 1)[1]), bodies
