@@ -13,7 +13,8 @@
    timed with its budget waits.
 
     .venv/bin/python bench/bench_ingest.py [--seed 7] [--end 2026-11-20] [--days 7]
-        [--demo-only] [--config simulator/demo.toml]   # part 1 with the demo's settings (deploy rule, path
+        [--demo-only]                    # part 1 only
+        [--config simulator/demo.toml]   # part 1 with the demo's settings (deploy rule, path
                                          # rules) instead of the defaults; the checks still apply
 """
 
@@ -200,6 +201,7 @@ def main() -> int:
     parser.add_argument(
         "--config", default=None, help="dora.toml for the demo organisation's syncs"
     )
+    parser.add_argument("--demo-only", action="store_true", help="part 1 only")
     args = parser.parse_args()
     logging.getLogger("dora").setLevel(logging.ERROR)  # the budget waits of part 3 are expected
     with tempfile.TemporaryDirectory() as tmp:
