@@ -160,13 +160,14 @@ def _key_pieces(private_key: str) -> list[str]:
 def every_credential(tmp_path_factory, prefect_server: PrefectServer) -> CredentialRuns:
     """Run A: GITHUB_TOKENS (three) and the App's key in GITHUB_APP_PRIVATE_KEY. Run B: GH_TOKEN
     and the App's key in a file named by `github.app_private_key_file`. Each App credential gets
-    installation tokens from the simulator (renewed during the run: 25 s of life)."""
+    installation tokens from the simulator (renewed during the run: 21 s of life, and PyGithub
+    renews a token 20 s before it expires; an ingest takes about 3 s)."""
     private, public = app_key()
     keys = tmp_path_factory.mktemp("keys")  # outside every folder searched below
     key_file = keys / "app.pem"
     key_file.write_text(private)
     org = generate_organisation(scale="tiny", days=14, end=date(2026, 11, 20))
-    budgets = Credentials(apps={APP_ID: public}, per_credential=True, installation_seconds=25)
+    budgets = Credentials(apps={APP_ID: public}, per_credential=True, installation_seconds=21)
     root = tmp_path_factory.mktemp("credentials")
     with SimulatorServer(org, credentials=budgets) as server:
         first = run_pipeline(
