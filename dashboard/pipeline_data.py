@@ -145,6 +145,11 @@ def data_quality(scope: Scope) -> pd.DataFrame:
     return query(f"select * from data_quality where {IN_REPO} order by repo", **_scoped(scope))
 
 
+def history_coverage(scope: Scope) -> pd.DataFrame:
+    """How far back each repository's ingested history reaches (the `history_coverage` mart)."""
+    return query(f"select * from history_coverage where {IN_REPO} order by repo", **_scoped(scope))
+
+
 def coverage(scope: Scope) -> pd.DataFrame:
     """How much data stands behind the page: deployments by outcome, changes, incidents."""
     return query(

@@ -269,6 +269,28 @@ def simulator_command(
     retry_after_seconds: Annotated[
         int, typer.Option("--retry-after-seconds", help="Retry-After of 403/429 faults.")
     ] = 1,
+    graphql_rate_limit: Annotated[
+        int, typer.Option("--graphql-rate-limit", help="GraphQL points per rate-limit window.")
+    ] = 5000,
+    per_credential: Annotated[
+        bool,
+        typer.Option(
+            "--per-credential-budgets",
+            help="Each token and installation token gets budgets of its own (--rate-limit, "
+            "--graphql-rate-limit per --rate-reset-seconds), instead of one shared budget.",
+        ),
+    ] = False,
+    app: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--app",
+            help="A GitHub App the simulator knows: APP_ID=PUBLIC_KEY_PEM_FILE (repeatable); "
+            "its installation tokens live --installation-seconds.",
+        ),
+    ] = None,
+    installation_seconds: Annotated[
+        int, typer.Option("--installation-seconds", help="Life of an installation token.")
+    ] = 3600,
 ) -> None:
     """Serve a simulated GitHub organisation over the GitHub REST API; prints its base URL first."""
     import time
@@ -290,9 +312,21 @@ def simulator_command(
             options["end"] = date.fromisoformat(end)
         except ValueError:
             raise fail(f"--end {end!r} is not a date (YYYY-MM-DD)", code=2) from None
+    from simulator.credentials import Credentials
     from simulator.org import generate_organisation
     from simulator.server import SimulatorServer
 
+    apps = {}
+    for item in app or []:
+        app_id, _, key_file = item.partition("=")
+        try:
+            apps[app_id] = Path(key_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise fail(f"--app {item!r}: expected APP_ID=PUBLIC_KEY_PEM_FILE", code=2) from None
+    credentials = Credentials(
+        rate_limit, rate_reset_seconds, graphql_rate_limit, per_credential, apps,
+        installation_seconds,
+    )  # fmt: skip
     started = time.perf_counter()
     org = generate_organisation(**options)
     generated = time.perf_counter() - started
@@ -302,9 +336,8 @@ def simulator_command(
             host=host,
             port=port,
             faults=spec,
-            rate_limit=rate_limit,
-            rate_reset_seconds=rate_reset_seconds,
             retry_after_seconds=retry_after_seconds,
+            credentials=credentials,
         )
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None

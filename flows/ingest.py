@@ -21,6 +21,7 @@ from typing import Any
 
 from flows.engine import Call, LocalTaskGraph, RetryPolicy, use_prefect
 from flows.shards import shard_of
+from ingest import history
 from ingest.client import Aborted, BadCredentials, MaxWaitExceeded, TransientError
 from ingest.credentials import (
     CredentialPool,
@@ -28,10 +29,9 @@ from ingest.credentials import (
     for_shard,
     tokens_from_environment,
 )
-from ingest.streams import STREAMS
 from ingest.streams.base import ProgressCallback
 from ingest.summary import IngestSummary, StopReason
-from ingest.sync import FATAL, IngestRun
+from ingest.sync import FATAL, HistoryDepth, IngestRun, Pass
 from settings.config import Settings
 from settings.paths import DEFAULT_DB
 
@@ -54,9 +54,9 @@ def set_progress_listener(listener: ProgressCallback | None) -> None:
     _progress = listener
 
 
-def sync_stream(run_key: str, repo: str, stream: str) -> str | None:
-    """Sync one repo x stream; returns its error line, if any."""
-    return _RUNS[run_key].run_stream(repo, stream, raise_transient=True).error
+def sync_stream(run_key: str, repo: str, stream: str, deepen: bool = False) -> str | None:
+    """Sync one repo x stream (`deepen`: an older slice of its history); its error line, if any."""
+    return _RUNS[run_key].run_stream(repo, stream, raise_transient=True, deepen=deepen).error
 
 
 def run_ingest(
@@ -68,11 +68,13 @@ def run_ingest(
     max_wait: float | None,
     run_graph: GraphRunner,
     shard: tuple[int, int] | None = None,
+    depth: HistoryDepth = "all",
 ) -> IngestSummary:
-    """Check the token, list the repos, then run the task graph through `run_graph`.
+    """Check the token, list the repos, then run each pass's task graph through `run_graph`.
 
     `shard` = (k, n): only the repositories of shard k of n (`flows.shards`), resolved from
-    the same patterns by every shard, each against its own raw database.
+    the same patterns by every shard, each against its own raw database. `depth`: the regular
+    sync then the passes that deepen history ("all"), or one of them ("recent", "deepen").
     """
     started = time.monotonic()
     run = IngestRun(
@@ -104,13 +106,17 @@ def run_ingest(
                 sync_org_teams(run, repos or settings.repos)
         except FATAL as exc:
             stopped = exc
-        # --- Extract and load: one task per repo x stream ---
+        # --- Extract and load: one task per repo x stream, pass after pass ---
         if stopped is None:
             try:
-                stopped = _first_cause(run_graph(_stream_calls(key, names)))
+                for one in run.passes(names, depth):
+                    stopped = _first_cause(run_graph(_stream_calls(key, one)))
+                    if stopped is not None:
+                        break
             except BaseException:  # interrupted: the running streams stop at their next request
                 run.abort.set()
                 raise
+        pending = history.pending(run.store, names)
     finally:
         with _RUNS_LOCK:
             _RUNS.pop(key, None)
@@ -123,6 +129,8 @@ def run_ingest(
         run.unavailable,
         stopped=str(stopped) if stopped else None,
         stop_reason=stop_reason(stopped),
+        run_notes=run.notes,
+        history_pending=pending,
     )
 
 
@@ -137,12 +145,13 @@ def stop_reason(error: BaseException | None) -> StopReason | None:
     return "aborted"
 
 
-def _stream_calls(key: str, repos: list[str]) -> dict[StreamKey, Call[StreamKey]]:
-    """One call per repo x stream, each waiting for the streams of its repo it depends on."""
+def _stream_calls(key: str, one: Pass) -> dict[StreamKey, Call[StreamKey]]:
+    """One call per repo x stream of a pass, each waiting for the streams of its repo it
+    depends on."""
     return {
-        (repo, stream): Call((key, repo, stream), needs=[(repo, n) for n in needs])
-        for repo in repos
-        for stream, (_, needs) in STREAMS.items()
+        (repo, stream): Call((key, repo, stream, one.deepen), needs=[(repo, n) for n in needs])
+        for repo in one.repos
+        for stream, needs in one.streams.items()
     }
 
 
@@ -174,4 +183,5 @@ def ingest_with_settings(settings: Settings, **parameters: Any) -> IngestSummary
         parameters.get("db") or str(DEFAULT_DB),
         parameters.get("max_wait"),
         lambda calls: graph.run(sync_stream, calls),
+        depth=parameters.get("depth") or "all",
     )

@@ -10,13 +10,17 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.engine import run_prefect_graph
 from flows.ingest import STREAM_RETRY, run_ingest, sync_stream
 from ingest.summary import IngestSummary
+from ingest.sync import HistoryDepth
 from settings.config import Settings, load_settings
 from settings.paths import DEFAULT_DB
+
+REJECTED = "Rejected"  # the state of a shard run whose credentials GitHub rejected
 
 sync_stream_task = task(
     sync_stream,
@@ -39,11 +43,13 @@ def ingest(
     max_wait: float | None = None,
     shard: int | None = None,
     shards: int = 1,
+    depth: HistoryDepth = "all",
 ) -> IngestSummary:
     """Pull every stream of every repository (of shard `shard` of `shards`, when given) into
-    the raw tables, incrementally."""
+    the raw tables, incrementally; `depth`: also deepen history ("all"), or only one of the
+    two ("recent", "deepen")."""
     settings = load_settings(config)
-    return run_ingest(
+    summary = run_ingest(
         settings,
         repos,
         since,
@@ -52,7 +58,12 @@ def ingest(
         max_wait,
         lambda calls: run_prefect_graph(sync_stream_task, calls),
         shard=(shard, shards) if shard is not None else None,
+        depth=depth,
     )
+    if shard is not None and summary.stop_reason == "credentials":
+        # The coordinating pipeline reads shard runs' states only: say it in the state's name.
+        return Failed(name=REJECTED, message=f"ingest stopped: {summary.stopped}")
+    return summary
 
 
 def ingest_flow_run(settings: Settings, parameters: dict[str, Any]) -> IngestSummary:

@@ -3,17 +3,26 @@ build over every shard's raw database and one published snapshot.
 
 The shard runs are runs of the `ingest/shard` deployment, so any worker of the pool (on any
 machine that sees the data folder) takes them; this flow waits for them up to
-`scale_out.shard_timeout_seconds`, then builds whatever they committed (`models.shards`).
+`scale_out.shard_timeout_seconds`, then builds whatever they committed (`models.shards`): a
+shard stopped at `--max-wait` is built like any other, a shard whose credentials GitHub rejected
+stops the cycle. Newest first, as `flows.pipeline`: shards ingest the regular sync, one snapshot
+is published, then they deepen older history and it is published again.
 """
 
 from __future__ import annotations
 
 import time
+from logging import Logger
+from pathlib import Path
 
 from prefect import flow, get_run_logger
 
 from flows.build import build_and_publish
+from flows.ingest_flow import REJECTED
+from flows.pipeline import IngestStopped
 from flows.shards import shard_db, shard_dbs
+from ingest import history
+from ingest.sync import HistoryDepth
 from settings.config import load_settings
 from settings.paths import DEFAULT_DB
 
@@ -23,24 +32,39 @@ POLL_SECONDS = 2.0
 
 @flow(name="dora-sharded-pipeline")
 def sharded_pipeline(db: str = str(DEFAULT_DB), config: str | None = None) -> str:
-    """Ingest every shard on the work pool, then build and publish one snapshot over them all."""
+    """Ingest every shard on the work pool, then build and publish one snapshot over them all;
+    newest first: the regular sync is published before older history is read (`ingest.history`)."""
     logger = get_run_logger()
+    snapshot = cycle(db, config, "recent", logger)
+    if history.pending_in(db):
+        snapshot = cycle(db, config, "deepen", logger)
+    return str(snapshot)
+
+
+def cycle(db: str, config: str | None, depth: HistoryDepth, logger: Logger) -> Path:
+    """Every shard's ingest of `depth`, then one build over them all; its snapshot."""
     settings = load_settings(config)
     shards = settings.scale_out.shards
     # --- Extract: one ingest flow run per shard, each into its own raw database ---
-    states = run_shards(db, config, shards, settings.scale_out.shard_timeout_seconds)
+    states = run_shards(db, config, shards, settings.scale_out.shard_timeout_seconds, depth)
     for shard, state in sorted(states.items()):
         log = logger.info if state == "completed" else logger.warning
-        log("shard %d of %d: %s", shard, shards, state)
+        log("shard %d of %d (%s): %s", shard, shards, depth, state)
+    rejected = sorted(shard for shard, state in states.items() if state == REJECTED.lower())
+    if rejected:  # a shard stopped at --max-wait completes, and its rows are built
+        raise IngestStopped(f"shard(s) {rejected}: GitHub rejected the credentials")
     # --- Transform and publish: one build over every shard ---
     summary = build_and_publish(db, settings, shards=shard_dbs(db, shards), ingest_states=states)
     logger.info("built %d models over %d shards: %s", summary.models, shards, summary.snapshot)
-    return str(summary.snapshot)
+    return summary.snapshot
 
 
-def run_shards(db: str, config: str | None, shards: int, timeout: float) -> dict[int, str]:
+def run_shards(
+    db: str, config: str | None, shards: int, timeout: float, depth: HistoryDepth = "all"
+) -> dict[int, str]:
     """Start every shard's run at once, wait for them all; each shard's final state (lower-case
-    Prefect state type), or `late` when it had not ended after `timeout` seconds."""
+    Prefect state type; `rejected` when its credentials were), or `late` when it had not ended
+    after `timeout` seconds."""
     from prefect.deployments import run_deployment
 
     runs = {
@@ -51,6 +75,7 @@ def run_shards(db: str, config: str | None, shards: int, timeout: float) -> dict
                 "config": config,
                 "shard": shard,
                 "shards": shards,
+                "depth": depth,
             },
             timeout=0,  # start it; waiting is below, for all shards at once
             as_subflow=True,
@@ -71,7 +96,8 @@ def wait_for_runs(run_ids: dict[int, object], timeout: float) -> dict[int, str]:
                 if shard not in states:
                     state = client.read_flow_run(run_id).state
                     if state is not None and state.is_final():
-                        states[shard] = state.type.value.lower()
+                        rejected = state.name == REJECTED
+                        states[shard] = state.name.lower() if rejected else state.type.value.lower()
             if len(states) == len(run_ids) or time.monotonic() > deadline:
                 break
             time.sleep(POLL_SECONDS)

@@ -4,7 +4,9 @@ Every GET goes through `GitHubClient.get`, on PyGithub's `Requester.requestJson`
 pacing, URL checks). urllib3's retries are switched off (`retry=None`) so that each attempt is
 seen here: counted, logged with what it waits for and how long, and bounded by `max_wait`.
 `PaginatedList` is not used for lists because it never sends `If-None-Match`; a 304 is what makes
-a re-sync nearly free (GitHub does not charge it against the rate limit).
+a re-sync nearly free (GitHub does not charge it against the rate limit). Which credential each
+request goes out on, and what a 401 or a spent budget does to that, is `ingest.credential_choice`;
+the errors are `ingest.errors` (re-exported here).
 """
 
 from __future__ import annotations
@@ -21,60 +23,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from github import Github, GithubException, GithubIntegration
+from github import Github
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
+from ingest.credential_choice import CredentialChoice
 from ingest.credentials import Credential, CredentialPool
+from ingest.errors import (  # noqa: F401 (re-exported: the ingest's errors, as they always were)
+    RETRYABLE_NETWORK,
+    Aborted,
+    AccessDenied,
+    BadCredentials,
+    GitHubError,
+    MaxWaitExceeded,
+    NotFound,
+    TransientError,
+)
 
 log = logging.getLogger("dora.ingest")
 
-REJECTED_ONE = "GitHub rejected the token (401 Bad credentials): check GITHUB_TOKEN (or GH_TOKEN)"
-REJECTED_ALL = (
-    "GitHub rejected every token and credential (401 Bad credentials): check GITHUB_TOKEN, "
-    "GITHUB_TOKENS and the GitHub App settings"
-)
-REJECTED_APP = (
-    "GitHub rejected the GitHub App (401): check github.app_id and its private key, and that "
-    "the App is installed on the organisation (its installation token is made from them)"
-)
 LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
-RETRYABLE_NETWORK = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.Timeout,
-)
-
-
-class GitHubError(Exception):
-    """A response the ingest cannot use; `status` is the HTTP status (0 for network)."""
-
-    def __init__(self, message: str, status: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class BadCredentials(GitHubError):
-    """401: the token is wrong or expired; nothing else can work, so everything stops."""
-
-
-class NotFound(GitHubError):
-    """404: the repository (or the path) does not exist, or the token cannot see it."""
-
-
-class AccessDenied(GitHubError):
-    """403 that is not a rate limit: the token lacks access."""
-
-
-class TransientError(GitHubError):
-    """Server errors or network failures that outlasted every retry."""
-
-
-class MaxWaitExceeded(GitHubError):
-    """Waiting any longer would pass `max_wait`: stop cleanly, with everything so far saved."""
-
-
-class Aborted(GitHubError):
-    """Another task hit a fatal error (bad token, max wait); this one stops too."""
 
 
 @dataclass
@@ -154,8 +121,8 @@ class RetryPolicy:
 
 
 class GitHubClient:
-    """PyGithub `Github`s for one worker thread (one per credential) plus the rate-limit and
-    retry policy; requests go out on the pool's credential with the most budget left."""
+    """PyGithub `Github`s for one worker thread (one per credential, `CredentialChoice`) plus the
+    rate-limit and retry policy; each request goes out on the credential with most budget left."""
 
     def __init__(
         self,
@@ -172,144 +139,55 @@ class GitHubClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.per_page = per_page
-        self.owner = owner  # App credentials serve their installation's owner only
         self.policy = policy or RetryPolicy()
         self.stats = stats or RequestStats()
         self.abort = abort or threading.Event()
-        if isinstance(token, CredentialPool):
-            self.pool = token
-        else:
-            self.pool = CredentialPool([Credential("GITHUB_TOKEN", token)] if token else [])
-        self._options = {
+        if not isinstance(token, CredentialPool):
+            token = CredentialPool([Credential("GITHUB_TOKEN", token)] if token else [])
+        options = {
             "base_url": self.base_url,
             "per_page": per_page,
             "timeout": int(timeout),
             "seconds_between_requests": seconds_between_requests,
         }
-        self._githubs: dict[int, Github] = {}
-        self._current: Credential | None = None
-        self._forced: Credential | None = None
-        self.github = self._new_github(None)  # unauthenticated; used when there is no credential
 
-    def _new_github(self, auth: Any) -> Github:
-        github = Github(
-            auth=auth,
-            lazy=True,
-            retry=None,  # the policy below handles every retry, so each is counted and logged
-            **self._options,
+        def new_github(auth: Any) -> Github:
+            github = Github(
+                auth=auth,
+                lazy=True,
+                retry=None,  # the policy below handles every retry, so each is counted and logged
+                **options,
+            )
+            _read_environment_once(github.requester)
+            return github
+
+        self.credentials = CredentialChoice(
+            token, new_github, options, owner, self.abort, self._wait
         )
-        _read_environment_once(github.requester)
-        return github
+
+    @property
+    def owner(self) -> str | None:
+        return self.credentials.owner
+
+    @owner.setter
+    def owner(self, owner: str | None) -> None:
+        self.credentials.owner = owner
 
     def close(self) -> None:
-        self.github.close()
-        for github in self._githubs.values():
-            github.close()
+        self.credentials.close()
 
     @property
     def _requester(self) -> Requester:
-        return self.requester_for("core")
-
-    def requester_for(self, resource: str) -> Requester:
-        """The requester of the credential to use next (waits when every budget is spent)."""
-        while True:
-            self.check_abort()
-            if not self.pool.credentials:
-                self._current = None
-                return self.github.requester
-            if self._forced is not None:
-                credential, wait = self._forced, 0.0
-            else:
-                credential, wait = self.pool.choose(resource, self.owner)
-            if credential is None and wait == 0.0:
-                self.abort.set()
-                raise BadCredentials(self._rejected_message(), 401)
-            if credential is None:
-                self._wait(wait, f"every credential's {resource} budget is spent, until a reset")
-                continue
-            github = self._github_for(credential)
-            if github is None:
-                continue
-            self._current = credential
-            return github.requester
-
-    def _github_for(self, credential: Credential) -> Github | None:
-        if id(credential) not in self._githubs:
-            installation = None
-            if credential.app_id is not None:
-                installation = self._installation_id(credential)
-                if installation is None:
-                    return None
-            self._githubs[id(credential)] = self._new_github(credential.auth(installation))
-        return self._githubs[id(credential)]
-
-    def _installation_id(self, credential: Credential) -> int | None:
-        """The App's installation on the credential's owner (`GET /orgs/{owner}/installation`)."""
-        if getattr(credential, "installation_id", None) is None:
-            integration = GithubIntegration(auth=credential.auth(), **self._options)
-            try:
-                credential.installation_id = integration.get_org_installation(credential.owner).id
-            except GithubException as exc:
-                self.pool.revoke(credential, f"no installation on {credential.owner}: {exc.status}")
-                return None
-            except RETRYABLE_NETWORK:
-                raise TransientError(f"{credential.label}: network error") from None
-            finally:
-                integration.close()
-        return credential.installation_id
-
-    def _rejected_message(self) -> str:
-        if len(self.pool) > 1:
-            return REJECTED_ALL
-        if self.pool.credentials and self.pool.credentials[0].app_id is not None:
-            return REJECTED_APP
-        return REJECTED_ONE
+        return self.credentials.requester_for("core")
 
     def check_abort(self) -> None:
         if self.abort.is_set():
             raise Aborted("stopped because another part of the ingest failed")
 
-    def credential_seen(self, status: int, headers: dict[str, str], graphql: bool = False) -> None:
-        if self._current is not None:
-            self.pool.observe(self._current, headers, "graphql" if graphql else "core")
-
-    def rejected(self, what: str) -> None:
-        """A 401: set the credential aside; the caller retries on another, if one is left."""
-        if self._current is None or self._forced is not None:
-            self.abort.set()
-            raise BadCredentials(REJECTED_ONE, 401)
-        self.pool.revoke(self._current, f"401 on {what.split('?', 1)[0]}")
-
-    def switch_credential(self, headers: dict[str, str], graphql: bool = False) -> bool:
-        """A spent primary budget: set the credential aside until its reset; True when another
-        credential can go on at once (no wait)."""
-        current = self._current
-        if current is None or self._forced is not None or len(self.pool.usable(self.owner)) < 2:
-            return False
-        if headers.get("x-ratelimit-remaining") != "0" and not graphql:
-            return False  # a secondary limit: waiting is what GitHub asks for
-        resource = "graphql" if graphql else "core"
-        reset = float(headers.get("x-ratelimit-reset") or time.time() + 60)
-        self.pool.spent(current, resource, reset)
-        return self.pool.choose(resource, self.owner)[0] is not None
-
     def check_each_credential(self, url: str) -> None:
-        """GET `url` once with every credential (a free `/rate_limit`): rejected ones are set
-        aside here, and each budget is known before the first repository starts."""
-        try:
-            for credential in list(self.pool.usable(self.owner)):
-                if credential.app_id is not None:
-                    continue  # an App credential is checked when its installation token is made
-                self._forced = credential
-                try:
-                    self.get(url)
-                except BadCredentials:
-                    self.pool.revoke(credential, "401 Bad credentials")
-        finally:
-            self._forced = None
-        if self.pool.credentials and not self.pool.usable(self.owner):
-            self.abort.set()
-            raise BadCredentials(self._rejected_message(), 401)
+        """GET `url` (a free `/rate_limit`) once with every credential: rejected ones are set
+        aside, and each budget is known before the first repository starts."""
+        self.credentials.check_each(self.get, url)
 
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
         """The absolute URL of an API path; it is also the key of the stored ETag."""
@@ -322,7 +200,7 @@ class GitHubClient:
         attempt = 0
         secondary_hits = 0
         while True:
-            requester = self.requester_for("core")
+            requester = self.credentials.requester_for("core")
             try:
                 status, raw_headers, text = requester.requestJson("GET", url, headers=dict(headers))
             except RETRYABLE_NETWORK as exc:
@@ -338,16 +216,16 @@ class GitHubClient:
             resp_headers = {k.lower(): v for k, v in raw_headers.items()}
             self.stats.record(status, resp_headers)
             log.debug("GET %s -> %d", url, status)
-            self.credential_seen(status, resp_headers)
+            self.credentials.seen(resp_headers)
             if status in (200, 304):
                 body = json.loads(text) if status == 200 and text else None
                 return Response(url, status, resp_headers, body)
             message = _message(text)
             if status == 401:
-                self.rejected(f"GET {url}")
+                self.credentials.rejected(f"GET {url}")
                 continue
             if status in (403, 429) and self._is_rate_limited(status, resp_headers, message):
-                if self.switch_credential(resp_headers):
+                if self.credentials.switch(resp_headers):
                     continue
                 attempt += 1
                 if attempt >= self.policy.max_attempts * 2:

@@ -29,6 +29,21 @@ from settings.config import ConfigError, Settings
 log = logging.getLogger("dora.ingest")
 
 FULL_BUDGET = {"core": 5000, "graphql": 5000}  # assumed until a response says otherwise
+_INSTALLATIONS = threading.Lock()  # one shared installation auth per App credential
+
+
+class SharedInstallationAuth(Auth.AppInstallationAuth):
+    """PyGithub's installation auth, shared by every worker's `Github` of one run: one
+    installation token at a time, renewed by whichever worker first finds it about to expire."""
+
+    def __init__(self, app_auth: Auth.AppAuth, installation_id: int) -> None:
+        super().__init__(app_auth, installation_id)
+        self._lock = threading.Lock()
+
+    @property
+    def token(self) -> str:
+        with self._lock:
+            return super().token
 
 
 @dataclass(eq=False)
@@ -39,12 +54,18 @@ class Credential:
     _secret: str = field(repr=False)
     app_id: str | None = None
     owner: str | None = None  # an App credential serves its installation's owner only
+    _installation: SharedInstallationAuth | None = field(default=None, repr=False, init=False)
 
     def auth(self, installation_id: int | None = None) -> Auth.Auth:
         if self.app_id is None:
             return Auth.Token(self._secret)
         app = Auth.AppAuth(self.app_id, self._secret)
-        return app.get_installation_auth(installation_id) if installation_id else app
+        if not installation_id:
+            return app
+        with _INSTALLATIONS:
+            if self._installation is None or self._installation.installation_id != installation_id:
+                self._installation = SharedInstallationAuth(app, installation_id)
+            return self._installation
 
     def serves(self, owner: str | None) -> bool:
         return self.owner is None or owner is None or self.owner.lower() == owner.lower()

@@ -44,7 +44,7 @@ def graphql(client: GitHubClient, query: str, variables: dict[str, Any]) -> Grap
     secondary_hits = 0
     what = "POST /graphql"
     while True:
-        requester = client.requester_for("graphql")
+        requester = client.credentials.requester_for("graphql")
         try:
             status, raw_headers, text = requester.requestJson(
                 "POST", requester.graphql_url, input={"query": query, "variables": variables}
@@ -60,9 +60,9 @@ def graphql(client: GitHubClient, query: str, variables: dict[str, Any]) -> Grap
         headers = {k.lower(): v for k, v in raw_headers.items()}
         body = _json(text)
         client.stats.record_graphql(status, headers, body)
-        client.credential_seen(status, headers, graphql=True)
+        client.credentials.seen(headers, graphql=True)
         if status == 401:
-            client.rejected(what)
+            client.credentials.rejected(what)
             continue
         if status in (404, 405, 501):
             raise GraphQLUnavailable(f"{what}: the server has no GraphQL API ({status})", status)
@@ -72,7 +72,7 @@ def graphql(client: GitHubClient, query: str, variables: dict[str, Any]) -> Grap
             if status in (403, 429) and client._is_rate_limited(status, headers, message):
                 seconds, why = client._rate_limit_wait(headers, secondary_hits)
                 secondary_hits += why.startswith("secondary")
-                if client.switch_credential(headers, graphql=True):
+                if client.credentials.switch(headers, graphql=True):
                     continue
                 client._wait(seconds, f"{why} on {what}")
                 continue
@@ -84,7 +84,7 @@ def graphql(client: GitHubClient, query: str, variables: dict[str, Any]) -> Grap
             raise TransientError(f"{what}: HTTP {status}", status)
         errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
         if any(e.get("type") == "RATE_LIMITED" for e in errors):
-            if client.switch_credential(headers, graphql=True):
+            if client.credentials.switch(headers, graphql=True):
                 continue
             reset = float(headers.get("x-ratelimit-reset") or time.time() + 60)
             client._wait(

@@ -49,6 +49,8 @@ class IngestSummary:
     notes: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the run stopped early (bad token, --max-wait), in words
     stop_reason: StopReason | None = None  # the same, as a kind the exit code is chosen from
+    # repositories whose history does not reach back to its target yet (ingest.history)
+    history_pending: list[str] = field(default_factory=list)
 
     @property
     def charged(self) -> int:
@@ -68,13 +70,16 @@ class IngestSummary:
         unavailable: dict[str, str],
         stopped: str | None = None,
         stop_reason: StopReason | None = None,
+        run_notes: list[str] = (),
+        history_pending: list[str] = (),
     ) -> IngestSummary:
         rows: dict[str, UpsertCount] = defaultdict(UpsertCount)
         for result in results:
             for table, count in result.counts.items():
                 rows[table].add(count)
-        # A stream retried after a transient error counts as failed only if its last try failed.
-        last = {(r.repo, r.stream): r for r in results}
+        # A stream retried after a transient error counts as failed only if its last try (in
+        # the same pass) failed.
+        last = {(r.repo, r.stream, r.deepen): r for r in results}
         errors = list(unavailable.values()) + [
             r.error for r in last.values() if r.error and not r.error.startswith("skipped")
         ]
@@ -90,9 +95,10 @@ class IngestSummary:
             skipped_items=sum(r.skipped for r in results),
             seconds=seconds,
             errors=list(dict.fromkeys(errors)),
-            notes=[f"{r.repo}: {note}" for r in results for note in r.notes],
+            notes=[*run_notes, *(f"{r.repo}: {note}" for r in results for note in r.notes)],
             stopped=stopped,
             stop_reason=stop_reason,
+            history_pending=list(history_pending),
         )
 
     def render(self) -> str:
@@ -118,6 +124,11 @@ class IngestSummary:
             f"charged: {self.charged:,}, retried: {self.retries:,})",
             f"  rate limit left {rate}; waited {self.waited_seconds:.1f} s",
         ]
+        if self.history_pending:
+            lines.append(
+                f"  history: {len(self.history_pending)} of {len(self.repos)} repositories do "
+                "not reach back to their target yet (the next runs go on, newest first)"
+            )
         if self.skipped_items:
             lines.append(f"  malformed items skipped: {self.skipped_items} (see raw.skipped_items)")
         lines += [f"  note: {note}" for note in self.notes[:10]]

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, Literal
 
+from ingest import history
 from ingest.client import (
     Aborted,
     AccessDenied,
@@ -27,6 +30,8 @@ from ingest.client import (
     TransientError,
 )
 from ingest.credentials import AppKey, Credential, CredentialPool
+from ingest.history import FOLLOWS_HISTORY, HISTORY_STREAMS, HistoryPass
+from ingest.owners import list_owner, wanted
 from ingest.store import Store, UpsertCount
 from ingest.streams import STREAMS, StreamContext
 from ingest.streams.base import ProgressCallback
@@ -35,6 +40,9 @@ from settings.config import Settings
 log = logging.getLogger("dora.ingest")
 
 FATAL = (BadCredentials, MaxWaitExceeded, Aborted)
+HISTORY_TASK = "history"  # the last task of a pass, per repository (ingest.history)
+# Which passes a run makes: the regular sync and the deepen passes, or one of them.
+HistoryDepth = Literal["all", "recent", "deepen"]
 
 
 @dataclass
@@ -47,6 +55,26 @@ class StreamResult:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    deepen: bool = False  # in a deepen pass (an older slice of history)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One pass of a run: the repositories it syncs and its streams (name -> needs)."""
+
+    deepen: bool
+    repos: list[str]
+    streams: dict[str, tuple[str, ...]]
+
+
+def pass_streams(deepen: bool) -> dict[str, tuple[str, ...]]:
+    """The streams of a pass in dependency order, each with the streams it waits for, ending
+    with the task that records how far back history is complete; a deepen pass runs the
+    history streams only, and those that read what they stored."""
+    names = (*HISTORY_STREAMS, *FOLLOWS_HISTORY) if deepen else tuple(STREAMS)
+    streams = {name: tuple(n for n in STREAMS[name][1] if n in names) for name in names}
+    streams[HISTORY_TASK] = HISTORY_STREAMS
+    return streams
 
 
 class RepoUnavailable(GitHubError):
@@ -84,12 +112,15 @@ class IngestRun:
         self.progress = progress
         self.results: list[StreamResult] = []
         self.unavailable: dict[str, str] = {}  # repo -> one-line reason
+        self.notes: list[str] = []  # what the run left out on purpose, for the summary
         # Credentials stay inside the pool and the clients; `app` adds one per owner listed.
         if not isinstance(token, CredentialPool):
             token = CredentialPool([Credential("GITHUB_TOKEN", token)] if token else [])
         self.pool = token
         self.app = app
         self._lock = threading.Lock()
+        self._plans: dict[str, HistoryPass | None] = {}  # this pass's slice, per repository
+        self._pass_results: dict[tuple[str, str], StreamResult] = {}  # the last, per stream
         self.started = time.monotonic()
 
     def __repr__(self) -> str:  # never show the token
@@ -127,7 +158,8 @@ class IngestRun:
             client.close()
 
     def resolve_repos(self, patterns: list[str]) -> list[str]:
-        """OWNER/NAME as given; OWNER/* becomes every repository of that organisation or user."""
+        """OWNER/NAME as given; OWNER/* becomes every repository of that organisation or user,
+        less archived ones and forks unless the settings include them (`ingest.owners`)."""
         repos: list[str] = []
         if self.app is not None:
             for owner in dict.fromkeys(p.partition("/")[0].lower() for p in patterns):
@@ -141,63 +173,44 @@ class IngestRun:
                     repos.append(pattern)
                     continue
                 try:
-                    listed = self._list_owner_repos(client, f"/orgs/{owner}/repos")
+                    listed = list_owner(client, owner)
                 except NotFound:
-                    try:  # GitHub answers 404 for /orgs/USER/repos: a user
-                        listed = self._user_repos(client, owner)
-                    except NotFound:
-                        self.unavailable[pattern] = f"{pattern}: no such organisation or user"
-                        continue
+                    self.unavailable[pattern] = f"{pattern}: no such organisation or user"
+                    continue
+                listed, note = wanted(listed, self.settings.github)
+                if note:
+                    self.notes.append(f"{pattern}: {note}")
+                    log.info("%s: %s", pattern, note)
                 # a renamed repository keeps the name its rows are stored under (same id)
                 stored = dict(self.store.query("select repo_id, repo from raw.repositories"))
-                repos.extend(sorted(stored.get(repo_id, name) for name, repo_id in listed))
+                repos.extend(sorted(stored.get(r.repo_id, r.full_name) for r in listed))
         finally:
             client.close()
         return list(dict.fromkeys(repos))
 
-    def _user_repos(self, client: GitHubClient, owner: str) -> list[tuple[str, int | None]]:
-        """A user's own repositories: private ones too when the token is that user's."""
-        try:
-            me = client.get(client.url("/user")).body
-        except (NotFound, AccessDenied):  # an installation or Actions token has no user
-            me = None
-        login = me.get("login") if isinstance(me, dict) else None
-        if isinstance(login, str) and login.lower() == owner.lower():
-            found = self._list_owner_repos(client, "/user/repos", {"affiliation": "owner"})
-        else:  # public ones (`type=all` would add other owners' repos the user works on)
-            found = self._list_owner_repos(client, f"/users/{owner}/repos", {"type": "owner"})
-        return [(name, i) for name, i in found if name.split("/")[0].lower() == owner.lower()]
-
-    @staticmethod
-    def _list_owner_repos(
-        client: GitHubClient, path: str, params: dict[str, str] | None = None
-    ) -> list[tuple[str, int | None]]:
-        """(full_name, id) of every repository of an organisation or user."""
-        found: list[tuple[str, int | None]] = []
-        query = {"per_page": client.per_page, **(params or {"type": "all"})}
-        url: str | None = client.url(path, query)
-        while url:
-            response = client.get(url)
-            found.extend(
-                (r["full_name"], r.get("id"))
-                for r in response.body or []
-                if isinstance(r, dict) and isinstance(r.get("full_name"), str)
-            )
-            url = response.next_url
-        return found
-
     # --- The streams ---
 
-    def run_stream(self, repo: str, stream: str, raise_transient: bool = False) -> StreamResult:
-        """Sync one repo x stream; fatal errors raise, others end up in the result."""
-        result = StreamResult(repo, stream)
+    def run_stream(
+        self, repo: str, stream: str, raise_transient: bool = False, deepen: bool = False
+    ) -> StreamResult:
+        """Sync one repo x stream in the current pass (`deepen`: an older slice of its history);
+        fatal errors raise, others end up in the result."""
+        result = StreamResult(repo, stream, deepen=deepen)
         if repo in self.unavailable:
             result.error = "skipped: repository unavailable"
             return result
+        if stream == HISTORY_TASK:
+            return self._record_history(result)
+        since, until = self.since, None
+        if stream in HISTORY_STREAMS:
+            plan = self.history_pass(repo, deepen)
+            if plan is None:
+                return result  # nothing older to read for this repository
+            since, until = plan.since, plan.until
         function, _ = STREAMS[stream]
         client = self.client(repo)
         ctx = StreamContext(
-            client, self.store, repo, stream, self.settings, self.since, self.progress
+            client, self.store, repo, stream, self.settings, since, self.progress, until=until
         )
         started = time.monotonic()
         try:
@@ -224,25 +237,73 @@ class IngestRun:
             result.seconds = time.monotonic() - started
             with self._lock:
                 self.results.append(result)
+                self._pass_results[repo, stream] = result
         if result.error:
             log.warning("%s", result.error)
         else:
             log.info("%s %s: %d items in %.1f s", repo, stream, result.seen, result.seconds)
         return result
 
-    def sync_repo(self, repo: str) -> None:
-        """Every stream of one repository, in dependency order (the plain, Prefect-free path)."""
-        for stream in STREAMS:
+    # --- Newest first: the passes of a run (ingest.history) ---
+
+    def passes(self, repos: list[str], depth: HistoryDepth = "all") -> Iterator[Pass]:
+        """The passes of this run, in order: the regular sync of every repository (a first sync
+        reads its recent weeks only), then deepen passes over the repositories whose history
+        does not reach its target, while they make progress. Run each pass's streams before
+        asking for the next."""
+        if depth in ("all", "recent"):
+            yield self._begin_pass(repos, deepen=False)
+        if depth == "recent":
+            return
+        reached: dict[str, Any] | None = None
+        while not self.abort.is_set():
+            now = history.deepening(self.store, repos)
+            if not now or now == reached:
+                return  # complete, or the last pass moved nothing (a stream keeps failing)
+            reached = now
+            yield self._begin_pass(sorted(now), deepen=True)
+
+    def _begin_pass(self, repos: list[str], deepen: bool) -> Pass:
+        with self._lock:
+            self._plans.clear()
+            self._pass_results.clear()
+        return Pass(deepen, repos, pass_streams(deepen))
+
+    def history_pass(self, repo: str, deepen: bool) -> HistoryPass | None:
+        """What this pass reads of the repository's history, worked out once per pass."""
+        with self._lock:
+            if repo not in self._plans:
+                if deepen:
+                    plan = history.deepen_pass(self.store, self.settings, repo, self.since)
+                else:
+                    plan = history.recent_pass(self.store, self.settings, repo, self.since)
+                self._plans[repo] = plan
+            return self._plans[repo]
+
+    def _record_history(self, result: StreamResult) -> StreamResult:
+        """The last task of a pass: if every history stream of the repository finished it without
+        error, its history is complete back to where the pass reached."""
+        with self._lock:
+            plan = self._plans.get(result.repo)
+            done = [self._pass_results.get((result.repo, s)) for s in HISTORY_STREAMS]
+        if plan is not None and all(r is not None and not r.error for r in done):
+            history.record(self.store, result.repo, plan)
+        return result
+
+    def sync_repo(self, repo: str, one: Pass) -> None:
+        """The streams of one pass for one repository, in dependency order (the plain path)."""
+        for stream in one.streams:
             if repo in self.unavailable:
                 return
-            self.run_stream(repo, stream)
+            self.run_stream(repo, stream, deepen=one.deepen)
 
-    def sync_all(self, patterns: list[str]) -> list[str]:
-        """Check the token, resolve repos, sync each; returns the repos that were synced."""
+    def sync_all(self, patterns: list[str], depth: HistoryDepth = "all") -> list[str]:
+        """Check the token, resolve repos, run every pass over them; returns the repos synced."""
         self.check_token()
         repos = self.resolve_repos(patterns)
-        for repo in repos:
-            self.sync_repo(repo)
+        for one in self.passes(repos, depth):
+            for repo in one.repos:
+                self.sync_repo(repo, one)
         return repos
 
     @property

@@ -34,6 +34,9 @@ VOLATILE = {
     "compared_shas": {"fetched_at"},
     "skipped_items": {"seen_at"},
 }
+# ... except how far back a repository's history is complete (ingest.history): a deepen pass
+# that found nothing older still moves it, and `int_repositories__history` shows it.
+FINGERPRINTED_STATE = {"history": ("cursor_at", "details")}
 # The original JSON of each row, kept for reprocessing: no model reads it (a test checks), and
 # hashing it would cost most of an incremental build.
 UNREAD = {"payload"}
@@ -118,7 +121,8 @@ def build(
 def raw_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Per repository, one number that changes when any of its raw rows does (sum of hashes)."""
     parts = []
-    for table, columns in _raw_columns(con).items():
+    raw = _raw_columns(con)
+    for table, columns in raw.items():
         if table in VOLATILE and VOLATILE[table] is None or "repo" not in columns:
             continue
         kept = [c for c in columns if c not in (VOLATILE.get(table) or set()) | UNREAD]
@@ -127,6 +131,13 @@ def raw_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             f"select repo, sum(hash('{table}', {hashed}))::hugeint as h from raw.{table} "
             "group by repo"
         )
+    if "sync_state" in raw:
+        for stream, columns in FINGERPRINTED_STATE.items():
+            hashed = ", ".join(columns)
+            parts.append(
+                f"select repo, sum(hash('sync_state.{stream}', {hashed}))::hugeint as h "
+                f"from raw.sync_state where stream = '{stream}' group by repo"
+            )
     if not parts:
         return {}
     rows = con.execute(

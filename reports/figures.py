@@ -143,7 +143,10 @@ def gather_week(db: Path, week_start: date, environments: list[str] | None = Non
             stuck_promotions_total=stuck_total,
             manual_deployments=_manual_deployments(con, week_start, shown),
             other_environments=_other_environments(con, week_start, shown),
-            data_quality=_data_quality(con, week_start, "data_quality" in tables),
+            data_quality={
+                **_data_quality(con, week_start, "data_quality" in tables),
+                **(_history_coverage(con) if "history_coverage" in tables else {}),
+            },
             orchestration=_orchestration(con, week_start)
             if {"orchestration_proposals", "releases"} <= tables
             else None,
@@ -367,6 +370,23 @@ def _data_quality(
             left_out = {c: int(totals[c]) for c in DATA_QUALITY_CAVEATS if c in totals}
             history = {c: int(totals[c]) for c in DATA_QUALITY_TOTALS if c in totals}
     return {**backing, "left_out": left_out, "history": history}
+
+
+def _history_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """How far back history reaches: repositories whose history is complete, and the earliest
+    point from which the others' history is complete (newest first, `ingest.history`)."""
+    row = _rows(
+        con,
+        """
+        select
+            count(*) as repos,
+            count(*) filter (where history_state = 'complete') as complete,
+            min(history_from) filter (where history_state <> 'complete') as partial_from
+        from history_coverage
+        """,
+        [],
+    )[0]
+    return {"history_coverage": row}
 
 
 def _other_environments(

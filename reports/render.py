@@ -89,6 +89,14 @@ def _data_quality_line(figures: WeeklyFigures) -> str:
     if left_out:
         parts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in left_out.items())
         line += f"; left out or estimated: {parts}"
+    coverage = quality.get("history_coverage") or {}
+    if coverage.get("repos") and coverage["complete"] < coverage["repos"]:
+        since = coverage.get("partial_from")
+        line += f". History complete for {coverage['complete']} of {coverage['repos']} repositories"
+        if since:
+            line += f"; the others from {fmt.timestamp(since)} on (older history still loading)"
+        else:
+            line += "; the others are still loading their first weeks"
     return line + "."
 
 

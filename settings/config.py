@@ -69,6 +69,14 @@ class GitHubSettings(_Section):
     app_id: str | None = None
     app_private_key_file: str | None = None
     since: str | None = None  # YYYY-MM-DD: nothing older is fetched on a first sync
+    # Newest first (ingest.history): a first sync reads this many days before a repository's last
+    # push before anything older (0: everything at once); later passes go this much deeper each
+    # (0: all the rest in one pass).
+    first_sync_days: int = Field(28, ge=0)
+    history_step_days: int = Field(0, ge=0)
+    # `OWNER/*` leaves out archived repositories and forks unless these say otherwise.
+    include_archived: bool = False
+    include_forks: bool = False
 
     @field_validator("since")
     @classmethod

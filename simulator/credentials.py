@@ -112,16 +112,25 @@ class Credentials:
             return self._budgets[caller.key]
 
     def usage(self) -> dict[str, dict[str, int]]:
-        """Used units per credential label (per-credential budgets only)."""
+        """Units used in the current window and charged since the start, per credential label
+        (per-credential budgets only)."""
         with self._lock:
             items = list(self._budgets.items())
         return {
             Caller("installation" if k.startswith("ghs_") else "token", k).label: {
                 "rest_used": core.snapshot()[1],
                 "graphql_used": graphql.snapshot()[1],
+                "rest_charged": core.charged,
+                "graphql_charged": graphql.charged,
             }
             for k, (core, graphql) in items
         }
+
+    def issued_tokens(self) -> list[str]:
+        """Every installation token handed out so far (tests look for them where they must
+        never be)."""
+        with self._lock:
+            return list(self._installation_tokens)
 
     def restart(self) -> None:
         self.shared_core.restart()

@@ -39,6 +39,7 @@ class GraphQLStats:
 
     def reset(self) -> None:
         self.queries = self.points = self.rate_limited = self.partial = self.invalid = 0
+        self.primary_on_free_answers = 0
 
     def add(self, **counts: int) -> None:
         with self._lock:
@@ -54,6 +55,7 @@ class GraphQLStats:
                     "rate_limited": self.rate_limited,
                     "partial_data": self.partial,
                     "invalid": self.invalid,
+                    "primary_on_free_answers": self.primary_on_free_answers,
                 }
             }
 
@@ -92,7 +94,8 @@ class GraphQLEndpoint:
             body = None
         document, variables, errors = prepare(body)
         if errors:
-            self.stats.add(invalid=1)
+            # not charged: a primary fault drawn for it spends the budget without refusing it
+            self.stats.add(invalid=1, primary_on_free_answers=int(kind == "primary"))
             return 200, dump({"errors": errors}), budget.headers("graphql")
         cost = query_cost(document, variables)
         if not budget.try_charge(cost):

@@ -129,7 +129,7 @@ def minimal_repository(api: str, web: str, repo: Repository) -> dict:
         "owner": owner(api, web, repo.owner),
         "html_url": f"{web}/{repo.full_name}",
         "description": repo.description,
-        "fork": False,
+        "fork": repo.fork,
         "url": r,
         "forks_url": f"{r}/forks",
         "keys_url": f"{r}/keys{{/key_id}}",

@@ -174,6 +174,7 @@ class Repository:
     created_at: datetime
     pushed_at: datetime
     archived: bool = False
+    fork: bool = False
     private: bool = False
     commits: dict[str, Commit] = field(default_factory=dict)  # every commit, any branch
     branches: dict[str, str] = field(default_factory=dict)  # branch name -> head sha

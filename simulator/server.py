@@ -244,7 +244,12 @@ class SimulatorServer:
             headers["ETag"] = etag
         if response.link:
             headers["Link"] = response.link
-        if response.status == 200 and _etag_matches(h.headers.get("If-None-Match"), etag):
+        not_modified = response.status == 200 and _etag_matches(
+            h.headers.get("If-None-Match"), etag
+        )
+        if (not charge or not_modified) and fault is not None and fault[0] == "primary":
+            self._stats.primary_on_free_answer()  # free: served although the budget is spent
+        if not_modified:
             self._stats.record(route, 304)
             self._send(h, 304, b"", {**budget.headers(), **headers})
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter, defaultdict
@@ -50,6 +51,7 @@ class RateBudget:
     def restart(self) -> None:
         with self._lock:
             self.used = 0
+            self.charged = 0  # every unit charged since the start, across windows
             self.reset_at = int(time.time()) + self.reset_seconds
 
     def _roll(self) -> None:
@@ -64,10 +66,12 @@ class RateBudget:
             return self.limit, self.used, self.reset_at
 
     def exhaust(self, seconds: int) -> None:
-        """Spend the whole budget now; this window ends `seconds` from now (fault injection)."""
+        """Spend the whole budget now; this window ends at least `seconds` (1 at least) from now
+        (fault injection). Rounded up to the whole second the header carries: rounded down, the
+        window could end within the very request that spent it, which then went through."""
         with self._lock:
             self.used = self.limit
-            self.reset_at = int(time.time()) + max(seconds, 1)
+            self.reset_at = math.ceil(time.time() + max(seconds, 1))
 
     def try_charge(self, units: int = 1) -> bool:
         with self._lock:
@@ -75,6 +79,7 @@ class RateBudget:
             if self.used + units > self.limit:
                 return False
             self.used += units
+            self.charged += units
             return True
 
     def headers(self, resource: str = "core") -> dict[str, str]:
@@ -101,6 +106,9 @@ class Stats:
         self.items_served = 0
         self.charged = 0
         self.faults: Counter = Counter()
+        # primary faults drawn for an answer the budget does not pay for (a 304, /rate_limit):
+        # the budget is spent all the same, but that request itself is not refused
+        self.primary_on_free_answers = 0
 
     def record(self, route: str, status: int, items: int = 0, charged: bool = False) -> None:
         with self._lock:
@@ -113,6 +121,10 @@ class Stats:
         with self._lock:
             self.faults[kind] += 1
 
+    def primary_on_free_answer(self) -> None:
+        with self._lock:
+            self.primary_on_free_answers += 1
+
     def as_dict(self) -> dict:
         with self._lock:
             routes = {route: dict(sorted(c.items())) for route, c in sorted(self.by_route.items())}
@@ -123,4 +135,5 @@ class Stats:
                 "items_served": self.items_served,
                 "charged_requests": self.charged,
                 "faults": dict(sorted(self.faults.items())),
+                "primary_on_free_answers": self.primary_on_free_answers,
             }

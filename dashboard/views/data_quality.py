@@ -31,13 +31,30 @@ def render() -> None:
     cols[3].metric("Redeploys (left out)", formats.count(coverage["redeploys"]), border=True)
     cols[4].metric("Attributed changes", formats.count(coverage["attributed_changes"]), border=True)
 
-    st.subheader("Per repository")
-    st.caption("Unfinished and superseded deployments, failed and retried attempts (a retry stands for a flaky failure), changes without a baseline, excluded negative lead times, unattributed incidents and unresolved commit ranges (METRICS.md section 5).")  # fmt: skip
-    quality = pipeline_data.data_quality(scope)
-    if quality.empty:
-        st.info("No data-quality rows for this repository.")
+    section(
+        "Per repository",
+        "Unfinished and superseded deployments, failed and retried attempts (a retry stands for a flaky failure), changes without a baseline, excluded negative lead times, unattributed incidents and unresolved commit ranges (METRICS.md section 5).",
+        pipeline_data.data_quality(scope),
+        "data_quality",
+        "No data-quality rows for this repository.",
+    )  # fmt: skip
+    section(
+        "History",
+        "How far back each repository's ingested history reaches: a first sync reads the most recent weeks of every repository, then older history newest first; figures before `history_from` are incomplete until the state is complete.",
+        pipeline_data.history_coverage(scope),
+        "history_coverage",
+        "No history rows for this repository.",
+    )  # fmt: skip
+
+
+def section(title: str, caption: str, rows: pd.DataFrame, name: str, empty: str) -> None:
+    """A titled table of one mart's rows, with its downloads."""
+    st.subheader(title)
+    st.caption(caption)
+    if rows.empty:
+        st.info(empty)
     else:
-        table(quality, "data_quality")
+        table(rows, name)
 
 
 filters.guarded(render)

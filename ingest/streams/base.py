@@ -30,6 +30,7 @@ class StreamContext:
     settings: Settings
     since: datetime | None = None  # first-sync floor (naive UTC)
     progress: ProgressCallback | None = None
+    until: datetime | None = None  # a deepen pass (ingest.history): only history older than this
     counts: dict[str, UpsertCount] = field(default_factory=dict)  # per raw table
     skipped: int = 0
     seen: int = 0

@@ -4,11 +4,13 @@ The cursor is the newest committer date seen; the list is newest first, so it co
 last page. Deployed shas (of deployments and of deploy-rule runs) that are neither in raw.commits
 nor compared before are looked up with `compare/{default_branch}...{sha}`: the commits ahead of
 the default branch are stored like any other, and the outcome in raw.compared_shas, so a sha is
-compared once.
+compared once. A deepen pass (`ingest.history`) lists the commits of its older slice with
+`since` and `until`; the cursor stays where the regular sync put it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from urllib.parse import quote
 
@@ -28,7 +30,10 @@ def sync_commits(ctx: StreamContext) -> None:
     """Default-branch commits, then compare ranges for deployed shas not on it."""
     branch = ctx.repository()["default_branch"]
     if branch:
-        _branch_commits(ctx, branch)
+        if ctx.until is not None:
+            _older_branch_commits(ctx, branch)
+        else:
+            _branch_commits(ctx, branch)
         _compare_deployed_shas(ctx, branch)
 
 
@@ -57,6 +62,21 @@ def _branch_commits(ctx: StreamContext, branch: str) -> None:
             raise
 
 
+def _older_branch_commits(ctx: StreamContext, branch: str) -> None:
+    """A deepen pass (`ingest.history`): the commits of `[since, until]`; the cursor stays."""
+    params = {"sha": branch, "until": ctx.until.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if ctx.since is not None:
+        params["since"] = ctx.since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        for page in pages(ctx, ctx.url("/commits", ctx.list_params(**params))):
+            if page.fresh:
+                rows, skipped = rows_or_skips(page.items, partial(commit_row, ctx.repo))
+                ctx.commit(page, {"commits": rows}, skipped)
+    except GitHubError as exc:
+        if exc.status != 409:  # 409: the repository is empty
+            raise
+
+
 def _compare_deployed_shas(ctx: StreamContext, branch: str) -> None:
     shas = deployed_shas_to_compare(ctx)
     batch: list[tuple[list[dict], list, dict]] = []
@@ -71,18 +91,24 @@ def _compare_deployed_shas(ctx: StreamContext, branch: str) -> None:
 
 
 def deployed_shas_to_compare(ctx: StreamContext) -> list[str]:
-    """Shas of deployments and of deploy-rule runs that are neither stored commits nor compared."""
+    """Shas of deployments and of deploy-rule runs that are neither stored commits nor compared.
+
+    Only those deployed since `ctx.since`: the commits listed so far reach back that far, so an
+    older deployment's sha may well be on the default branch, listed by a deeper pass.
+    """
     unknown = (
         "{alias}.repo = ? and {alias}.{sha} is not null and not exists (select 1 from raw.commits c "
         "where c.repo = {alias}.repo and c.sha = {alias}.{sha}) and not exists (select 1 from "
-        "raw.compared_shas x where x.repo = {alias}.repo and x.sha = {alias}.{sha})"
+        "raw.compared_shas x where x.repo = {alias}.repo and x.sha = {alias}.{sha}) "
+        "and {alias}.created_at >= ?"
     )
+    since = ctx.since or datetime.min
     shas = {
         sha
         for (sha,) in ctx.store.query(
             "select distinct d.sha from raw.deployments d where "
             + unknown.format(alias="d", sha="sha"),
-            [ctx.repo],
+            [ctx.repo, since],
         )
     }
     rules = DeployRuleMatcher(ctx.settings)
@@ -92,7 +118,7 @@ def deployed_shas_to_compare(ctx: StreamContext) -> list[str]:
             for sha, path, name in ctx.store.query(
                 "select distinct r.head_sha, r.path, r.name from raw.workflow_runs r where "
                 + unknown.format(alias="r", sha="head_sha"),
-                [ctx.repo],
+                [ctx.repo, since],
             )
             if rules.matches(path, name)
         )

@@ -6,7 +6,8 @@ older than cursor - `deployments_lookback_days` (statuses arrive late). A new st
 moved, or whose latest stored state is not final: through GraphQL, 100 deployments a query
 (`ingest.streams.nested`), else per deployment through REST with an ETag (a 304 is free).
 Statuses commit in the same transaction as their deployment's page; the cursor (newest
-`created_at`) commits with the last page, because the list runs newest first.
+`created_at`) commits with the last page, because the list runs newest first. A deepen pass
+(`ingest.history`) reads the deployments older than the history read so far, the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ingest.payloads import (
 )
 from ingest.streams import nested
 from ingest.streams.base import Page, StreamContext, pages
-from ingest.streams.incremental import DEPLOYMENTS, read_newest_first
+from ingest.streams.incremental import DEPLOYMENTS, page_params, read_newest_first, read_older
 from ingest.streams.nested import graphql_enabled
 
 FINAL_STATES = ("success", "failure", "error", "inactive")
@@ -37,6 +38,10 @@ def sync_deployments(ctx: StreamContext) -> None:
         statuses, status_pages, bad = _statuses_needed(ctx, rows, _node_ids(page.items))
         return {"deployments": rows, "deployment_statuses": statuses}, skipped + bad, status_pages
 
+    if ctx.until is not None:  # a deepen pass: what is older than the history read so far
+        older = lambda page_no: ctx.url("/deployments", page_params(ctx, page_no))  # noqa: E731
+        read_older(ctx, DEPLOYMENTS, older, page_rows)
+        return
     read_newest_first(
         ctx, DEPLOYMENTS, pages(ctx, url, cursor_field=DEPLOYMENTS.cursor_field), page_rows
     )

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ingest.streams.base import Page, StreamContext, fetch
 from settings.config import Settings
 
 if TYPE_CHECKING:
     from ingest.payloads import MalformedItem
-    from ingest.streams.base import Page, StreamContext
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,49 @@ def read_newest_first(
         if last:
             return
     ctx.commit(None, {}, state=(newest, {}))
+
+
+def read_older(
+    ctx: StreamContext,
+    contract: Incremental,
+    page_url: Callable[[int], str],
+    page_rows: PageRows,
+) -> None:
+    """A deepen pass (`ingest.history`) over a list sorted newest first by the contract's cursor:
+    the items older than `ctx.until`, down to `ctx.since`, from the page where they start.
+
+    Every item at or after `until` is stored already, so the walk jumps to the page holding the
+    last of them (by count) and must land on a page that still reaches `until`, else it steps back
+    a page (items moved up: some were deleted). Each page commits with its rows; the cursor does
+    not move (it is the newest value, read by the regular sync).
+    """
+    column = contract.cursor_field
+    ((covered,),) = ctx.store.query(
+        f"select count(*) from raw.{contract.table} where repo = ? and {column} >= ?",
+        [ctx.repo, ctx.until],
+    )
+    page_no = max(covered - 1, 0) // ctx.client.per_page + 1
+    landed = page_no == 1
+    while True:
+        page = fetch(ctx, page_url(page_no), cursor_field=contract.cursor_field)
+        ctx.saw(page.summary.get("count", 0))
+        if page.fresh:
+            rows, skipped, sub_pages = page_rows(page)
+            ctx.commit(page, rows, skipped, sub_pages=sub_pages)
+        newest, oldest = page.newest(), page.oldest()
+        if not landed and (newest is None or newest < ctx.until):
+            page_no -= 1  # past the stored items: the ones in between would be missed
+            landed = page_no == 1
+            continue
+        landed = True
+        if page.next_url is None or oldest is None or (ctx.since and oldest < ctx.since):
+            return
+        page_no += 1
+
+
+def page_params(ctx: StreamContext, page_no: int, **params: Any) -> dict[str, Any]:
+    """List parameters of page `page_no` (page 1 without `page`, as the regular walk asks)."""
+    params = ctx.list_params(**params)
+    if page_no > 1:
+        params["page"] = page_no
+    return params

@@ -11,6 +11,7 @@ Removing a label bumps an issue's `updated_at`, so the cursor is the newest `upd
 issue or pull request seen (pull requests are issues too, and the pulls stream has read them just
 before), re-read from `issues_lookback_days` (1) behind it. It is newest first: an issue updated while we page moves to
 page 1 (already read, caught by the next sync), instead of pulling another one past us.
+A deepen pass (`ingest.history`) lists each incident label again from its older `since`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def sync_issues(ctx: StreamContext) -> None:
     labels = ctx.settings.incidents.labels
     if not labels:
         return  # no incident labels configured: no issue is an incident
+    if ctx.until is not None:
+        for label in labels:
+            _list_label_older(ctx, label)
+        return
     fresh = [label for label in labels if label not in since_by_label]
     for label in fresh:
         cursor = _list_label(ctx, label, since_by_label, cursor, updated_since)
@@ -109,6 +114,23 @@ def _list_label(
         elif last:
             ctx.commit(None, {}, state=state)
     return cursor
+
+
+def _list_label_older(ctx: StreamContext, label: str) -> None:
+    """A deepen pass (`ingest.history`): issues with `label` updated from `since`, oldest first,
+    until a page reaches what the history read so far holds; the cursors stay."""
+    params = {"labels": label, "state": "all", "sort": "updated", "direction": "asc"}
+    if ctx.since is not None:
+        params["since"] = _iso(ctx.since)
+    url = ctx.url("/issues", ctx.list_params(**params))
+    for page in pages(ctx, url, cursor_field="updated_at"):
+        if page.fresh:
+            issues = [i for i in page.items if not is_pull_request(i)]
+            rows, skipped = rows_or_skips(issues, partial(issue_row, ctx.repo))
+            ctx.commit(page, {"issues": rows}, skipped)
+        newest = page.newest()
+        if newest is not None and newest >= ctx.until:
+            return
 
 
 def _list_updated(

@@ -3,7 +3,8 @@
 `/pulls` has no `since`: it is paged `sort=updated&direction=desc` until a page's oldest
 `updated_at` is behind cursor - `pulls_lookback_days` (the PULLS contract). For merged pull
 requests that are new or changed, the commits (squash-safe lead time; through GraphQL, 100 pull
-requests a query, else `/pulls/{n}/commits`) commit with the page.
+requests a query, else `/pulls/{n}/commits`) commit with the page. A deepen pass
+(`ingest.history`) reads the pull requests updated before the history read so far.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ingest.payloads import (
 )
 from ingest.streams import nested
 from ingest.streams.base import Page, StreamContext, pages
-from ingest.streams.incremental import PULLS, read_newest_first
+from ingest.streams.incremental import PULLS, page_params, read_newest_first, read_older
 from ingest.streams.nested import graphql_enabled
 
 
@@ -33,6 +34,10 @@ def sync_pulls(ctx: StreamContext) -> None:
         commits, bad = _merged_commits(ctx, rows, page.items)
         return {"pull_requests": rows, "pull_request_commits": commits}, skipped + bad, []
 
+    if ctx.until is not None:  # a deepen pass: what was updated before the history read so far
+        older = lambda page_no: ctx.url("/pulls", page_params(ctx, page_no, **params))  # noqa: E731
+        read_older(ctx, PULLS, older, page_rows)
+        return
     read_newest_first(ctx, PULLS, pages(ctx, url, cursor_field=PULLS.cursor_field), page_rows)
 
 

@@ -107,6 +107,15 @@ class RunsSync:
                 self.reread_window(_parse(start), _parse(end))
         self.read_head()
 
+    def deepen(self) -> None:
+        """A deepen pass (`ingest.history`): `created` windows from `since` up to the floor."""
+        start = self.ctx.since
+        if self.floor is None or start is None or start >= _parse(self.floor):
+            return
+        self.read_region(start, _parse(self.floor) - SECOND)
+        self.floor = _iso(start)  # only now: a killed deepen reads its windows again (304s)
+        self.ctx.commit(None, {}, state=self.state())
+
     # --- the unfiltered list: head and history ---
 
     def first_sync(self, floor: datetime) -> None:
@@ -337,4 +346,7 @@ def _older_than(item: object, floor: str) -> bool:
 
 def sync_runs(ctx: StreamContext) -> None:
     """Runs: head and history from the unfiltered list, the look-back in `created` windows."""
-    RunsSync(ctx).run()
+    if ctx.until is not None:
+        RunsSync(ctx).deepen()
+    else:
+        RunsSync(ctx).run()

@@ -247,6 +247,17 @@ select r.repo,
     0 as skipped_items
 from repositories r left join deployments d using (repo) group by r.repo;
 
+-- acme/web's older history is still being read (newest first); the others reach their creation
+create table history_coverage as
+select repo,
+    case when repo = 'acme/web' then 'deepening' else 'complete' end as history_state,
+    case when repo = 'acme/web' then timestamp '2026-10-23' else timestamp '2024-01-01' end
+        as history_from,
+    timestamp '2024-01-01' as history_target,
+    timestamp '2026-10-23' as first_pass_from,
+    date_diff('day', history_from, timestamp '2026-11-20') as days_of_history
+from repositories;
+
 -- Two teams sharing acme/tiny; one name with HTML and quotes in it.
 create table teams as
 select * from (values

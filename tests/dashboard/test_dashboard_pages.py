@@ -274,6 +274,17 @@ def test_pipeline_orchestration_of_every_repo_is_a_table(app):
     assert table.set_index("repo").loc["acme/web", "manual_runs_p50"] == 4
 
 
+def test_data_quality_says_how_far_back_each_repositorys_history_reaches(app):
+    _open(app, "views/data_quality.py")
+    frames = [frame.value for frame in app.dataframe]
+    history = next(f for f in frames if "history_state" in f.columns).set_index("repo")
+    assert history.loc["acme/web", "history_state"] == "deepening"
+    assert str(history.loc["acme/web", "history_from"])[:10] == "2026-10-23"
+    assert history.loc["acme/web", "days_of_history"] == 28  # to 2026-11-20
+    assert set(history.drop(index="acme/web")["history_state"]) == {"complete"}
+    assert "How far back each repository's ingested history reaches" in _texts(app)
+
+
 def test_before_after_compares_two_periods_around_the_date_in_the_link(app):
     period = {"from": "2026-10-26", "to": "2026-11-08"}  # its middle would be 2026-11-02
     _open(app, "views/before_after.py", repo="acme/tiny", env="production", **period, pivot="2026-11-03")  # fmt: skip

@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingest.client import RetryPolicy
 from ingest.sync import IngestRun
@@ -47,11 +49,12 @@ FAST = Settings.model_validate({"github": {"seconds_between_requests": 0}})
 def sync(base_url: str, db: Path, repos=("acme/*",), token="test-token", **kwargs) -> IngestRun:
     """One plain (Prefect-free) ingest run; returns the closed run for its results and stats."""
     policy = kwargs.pop("policy", RetryPolicy(backoff_base=0.01, backoff_cap=0.05))
+    depth = kwargs.pop("depth", "all")
     run = IngestRun(
         kwargs.pop("settings", FAST), db, token, base_url=base_url, policy=policy, **kwargs
     )
     try:
-        run.sync_all(list(repos))
+        run.sync_all(list(repos), depth)
     finally:
         run.close()
     return run
@@ -130,3 +133,19 @@ def page_minimum(org: Organisation) -> int:
 
 def requests_by_route(stats: dict) -> dict[str, dict[str, int]]:
     return stats["requests"]
+
+
+def app_key() -> tuple[str, str]:
+    """A GitHub App's RSA key pair as PEM: (private key, public key)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public

@@ -94,6 +94,22 @@ def test_the_files_of_each_non_merge_commit_of_a_repo_with_rules_once(org, tmp_p
         assert commit_requests(server) == 0
 
 
+def test_a_first_sync_with_rules_reads_the_files_of_older_history_too(org, tmp_path):
+    """Newest first, the deepen pass lists the commits behind the recent weeks; their files are
+    read in that pass, not left for the next sync."""
+    db = tmp_path / "dora.duckdb"
+    with SimulatorServer(org) as server:
+        sync(server.base_url, db, settings=RULES)
+    (older,) = stored(
+        db,
+        "select count(*) from raw.commits where repo = 'acme/platform' and committer_date < "
+        "(select max(committer_date) from raw.commits) - interval 28 days",
+    )[0]
+    assert older > 10  # the first pass (`first_sync_days` = 28) did not list these
+    with_files = {s for (s,) in stored(db, "select sha from raw.commit_files")}
+    assert with_files == non_merge_commits(db, "acme/platform")
+
+
 def test_a_commit_github_no_longer_has_is_stored_as_unknown_not_asked_again(org, tmp_path):
     db = tmp_path / "dora.duckdb"
     with SimulatorServer(org) as server:
@@ -121,7 +137,9 @@ def test_sigkill_mid_stream_then_rerun_stores_every_commit_once(tmp_path):
     org = generate_organisation(seed=11, days=180, scale="tiny", end=date(2026, 11, 20))
     config = tmp_path / "dora.toml"
     config.write_text(
-        "[github]\nseconds_between_requests = 0\n"
+        # one pass (newest first would read the recent weeks' few commits apart): the kill
+        # lands among the batches of one stream run
+        "[github]\nseconds_between_requests = 0\nfirst_sync_days = 0\n"
         '[[services]]\nrepo = "acme/platform"\nname = "api"\npaths = ["services/api/**"]\n'
     )
     db, clean = tmp_path / "dora.duckdb", tmp_path / "clean.duckdb"

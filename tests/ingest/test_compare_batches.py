@@ -24,12 +24,13 @@ import pytest
 
 from ingest.client import BadCredentials, RetryPolicy
 from ingest.sync import IngestRun, StreamResult
+from settings.config import Settings
 from simulator.org import generate_organisation
 from simulator.records import Organisation, Repository
 from simulator.responses import DOCS, Request, Response
 from simulator.routes import GitHubApi
 from simulator.server import SimulatorServer
-from tests.ingest.sim_helpers import FAST, default_branch_shas, ids
+from tests.ingest.sim_helpers import default_branch_shas, ids
 
 REPO = "acme/web"
 # acme/web of this organisation deploys 106 shas that are not on main, and the dead one: two full
@@ -38,6 +39,10 @@ SEED, DAYS, END = 5, 40, date(2026, 11, 20)
 DEAD_SHA = "0" * 32 + "deadbeef"
 OFF_BRANCH_SHAS = 107
 STREAMS = ("repository", "deployments", "commits")  # all the compares need
+# One pass over the whole history (no newest-first horizon): every deployment is read at once.
+ALL_AT_ONCE = Settings.model_validate(
+    {"github": {"seconds_between_requests": 0, "first_sync_days": 0}}
+)
 COMPARE_ROUTE = "/repos/{owner}/{repo}/compare/{basehead+}"
 FAILURES = {
     500: {"message": "Server Error"},  # retried, then the stream fails and the run goes on
@@ -83,7 +88,7 @@ def watched_server(org: Organisation, db: Path) -> tuple[SimulatorServer, Watche
 def sync_compares(base_url: str, db: Path) -> dict[str, StreamResult]:
     """The streams the compares need, of acme/web only; a fatal error propagates."""
     policy = RetryPolicy(backoff_base=0.01, backoff_cap=0.05)
-    run = IngestRun(FAST, db, "test-token", base_url=base_url, policy=policy)
+    run = IngestRun(ALL_AT_ONCE, db, "test-token", base_url=base_url, policy=policy)
     try:
         return {stream: run.run_stream(REPO, stream) for stream in STREAMS}
     finally:

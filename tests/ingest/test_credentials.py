@@ -6,15 +6,13 @@ import logging
 from datetime import date
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingest.client import BadCredentials
 from ingest.credentials import AppKey, Credential, CredentialPool, tokens_from_environment
 from simulator.credentials import Credentials
 from simulator.org import generate_organisation
 from simulator.server import SimulatorServer
-from tests.ingest.sim_helpers import FAST, snapshot, sync
+from tests.ingest.sim_helpers import FAST, app_key, snapshot, sync
 
 TOKENS = ["ghp_alphaSECRET111", "ghp_bravoSECRET222", "ghp_charlieSECRET333"]
 
@@ -64,25 +62,12 @@ def test_requests_are_spread_and_a_revoked_token_is_set_aside(org, clean, tmp_pa
     assert snapshot(db) == snapshot(clean_db)
     assert "GITHUB_TOKENS #2 was rejected" in caplog.text
     assert "spent its core budget" in caplog.text  # 20 requests each: every token ran out
-    # budgets roll over every 5 s: in the last window, the two tokens left both served requests
-    assert len(usage) == 3 and sum(u["rest_used"] > 0 for u in usage.values()) >= 2, usage
+    # every token served requests (the revoked one until it was revoked); the tokens left
+    # served the rest, each more than one budget's worth as the windows rolled over
+    assert len(usage) == 3 and all(u["rest_charged"] > 0 for u in usage.values()), usage
+    assert sum(u["rest_charged"] > budgets.rate_limit for u in usage.values()) >= 2, usage
     for token in TOKENS:
         assert token not in caplog.text
-
-
-def app_key() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 def test_a_github_app_installation_syncs_and_its_token_is_renewed(org, clean, tmp_path, caplog):
@@ -121,3 +106,18 @@ def test_a_wrong_app_key_is_one_clear_error(org, tmp_path):
             server.base_url, tmp_path / "x.duckdb", token=CredentialPool([]),
             app=AppKey("123", private),
         )  # fmt: skip
+
+
+def test_one_installation_token_serves_every_stream_until_it_is_renewed(org, clean, tmp_path):
+    # Each stream task has a client of its own; an installation token is the App's, not theirs.
+    private, public = app_key()
+    budgets = Credentials(apps={"123": public}, per_credential=True)  # tokens live an hour
+    with SimulatorServer(org, port=clean[1], credentials=budgets) as server:
+        run = sync(
+            server.base_url, tmp_path / "one.duckdb", token=CredentialPool([]),
+            app=AppKey("123", private), settings=FAST,
+        )  # fmt: skip
+        stats = server.stats()
+    assert not run.failed and len(run.results) > 20
+    assert stats["requests"]["/app (GitHub App)"] == {"200": 1, "201": 1}  # installation, token
+    assert len(stats["credentials"]) == 1, stats["credentials"]

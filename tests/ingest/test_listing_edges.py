@@ -1,8 +1,10 @@
 """Edges of listing GitHub over real HTTP: runs that move between pages while we page, an issue
-that loses its incident label, and `OWNER/*` for a user rather than an organisation."""
+that loses its incident label, `OWNER/*` for a user rather than an organisation, and the archived
+repositories and forks a wildcard leaves out."""
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from datetime import date
 from urllib.parse import urlencode
@@ -95,3 +97,41 @@ def test_owner_star_for_a_user_lists_that_users_repositories(tmp_path):
     assert routes["/users/{username}/repos"] == {"200": 1}
     assert ids(tmp_path / "u.duckdb", "select repo from raw.repositories") == {"octocat/infra"}
     assert ids(tmp_path / "u.duckdb", "select count(*) from raw.workflow_runs") != {0}
+
+
+def test_owner_star_leaves_out_archived_repositories_and_forks_unless_configured(tmp_path):
+    org = generate_organisation(seed=11, days=5, scale="tiny", end=END)
+    org.repos["acme/infra"].archived = True
+    org.repos["acme/web"].fork = True
+    with SimulatorServer(org) as server:
+        with urllib.request.urlopen(f"{server.base_url}/orgs/acme/repos") as response:
+            served = {r["full_name"]: (r["archived"], r["fork"]) for r in json.load(response)}
+        assert served == {
+            "acme/platform": (False, False),
+            "acme/web": (False, True),
+            "acme/infra": (True, False),
+        }
+        default = sync(server.base_url, tmp_path / "d.duckdb")
+        named = sync(server.base_url, tmp_path / "n.duckdb", repos=("acme/*", "acme/infra"))
+        everything = sync(
+            server.base_url,
+            tmp_path / "e.duckdb",
+            settings=Settings.model_validate(
+                {
+                    "github": {
+                        "seconds_between_requests": 0,
+                        "include_archived": True,
+                        "include_forks": True,
+                    }
+                }
+            ),
+        )
+    repos = "select repo from raw.repositories"
+    assert ids(tmp_path / "d.duckdb", repos) == {"acme/platform"}
+    assert default.notes == [
+        "acme/*: 1 archived and 1 fork(s) left out "
+        "(github.include_archived / github.include_forks to sync them)"
+    ]
+    assert ids(tmp_path / "n.duckdb", repos) == {"acme/platform", "acme/infra"}  # named: synced
+    assert ids(tmp_path / "e.duckdb", repos) == {"acme/platform", "acme/web", "acme/infra"}
+    assert not (default.failed or named.failed or everything.failed)

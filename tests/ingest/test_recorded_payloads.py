@@ -33,6 +33,9 @@ def replay():
 
 
 def ingest(server: ReplayServer, tmp_path: Path, repo: str, streams: list[str], **settings):
+    # The recordings span years, and a stream is run on its own here: read it all in one pass
+    # (no newest-first horizon, which the passes of `IngestRun.sync_all` would deepen).
+    settings.setdefault("github", {}).setdefault("first_sync_days", 0)
     run = IngestRun(
         Settings.model_validate(settings),
         tmp_path / "dora.duckdb",

@@ -77,6 +77,26 @@ def test_a_sync_that_changed_nothing_rebuilds_nothing_per_repository(moved_on, t
     assert (plan.full, plan.changed) == (False, [])
 
 
+def test_history_that_moved_back_without_new_rows_shows_in_the_next_build(moved_on, tmp_path):
+    """A deepen pass that found nothing older still moves a repository's history back (its
+    `history` row in raw.sync_state, which no fingerprint covers): the build must say so."""
+    _, db, _ = moved_on
+    incremental_db, full_db = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    shutil.copy(db, incremental_db)
+    build_models(incremental_db, Settings())
+    with duckdb.connect(str(incremental_db)) as con:
+        moved = con.execute(
+            "update raw.sync_state set cursor_at = cursor_at - interval 30 day "
+            "where stream = 'history' and repo = 'acme/web' returning repo"
+        ).fetchall()
+    assert moved == [("acme/web",)]
+    shutil.copy(incremental_db, full_db)
+    build_models(incremental_db, Settings())
+    build_models(full_db, Settings(), full=True)
+    same = compare_databases(full_db, incremental_db, schemas=SCHEMAS)
+    assert same.differences == 0, same.report()
+
+
 def test_new_settings_or_model_sources_rebuild_everything(moved_on, tmp_path):
     _, db, _ = moved_on
     copy = tmp_path / "settings.duckdb"

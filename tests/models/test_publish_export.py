@@ -30,6 +30,7 @@ SNAPSHOT_TABLES = {
     "releases",
     "release_steps",
     "orchestration_proposals",
+    "history_coverage",
     "teams",
     "team_repositories",
     "team_scopes",

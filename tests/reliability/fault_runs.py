@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 
 from ingest.client import RetryPolicy
+from ingest.credentials import CredentialPool
+from ingest.streams.base import ProgressCallback
 from ingest.sync import IngestRun
 from settings.config import Settings
 from simulator.faults import FAULT_KINDS, FaultSpec
@@ -60,9 +62,14 @@ def serve(
         yield server
 
 
-def sync_in_process(base_url: str, db: Path) -> list[str]:
+def sync_in_process(
+    base_url: str,
+    db: Path,
+    token: str | CredentialPool = "fault-test-token",
+    progress: ProgressCallback | None = None,
+) -> list[str]:
     """One plain ingest run (the code the flow's tasks run, without Prefect); its stream errors."""
-    run = IngestRun(FAST, db, "fault-test-token", base_url=base_url, policy=SHORT_BACKOFF)
+    run = IngestRun(FAST, db, token, base_url=base_url, policy=SHORT_BACKOFF, progress=progress)
     try:
         run.sync_all(["acme/*"])
     finally:
@@ -77,6 +84,9 @@ class FaultCount:
     by_kind: dict[str, int]
     primary_403s: int  # requests refused because the primary budget was spent
     requests: int
+    # primary faults drawn for a request the budget does not pay for (a 304, /rate_limit, an
+    # invalid GraphQL query): the budget is spent all the same, that request is not refused
+    primary_free: int = 0
 
     @classmethod
     def of(cls, stats: dict) -> FaultCount:
@@ -84,8 +94,10 @@ class FaultCount:
         by_kind = {kind: stats["faults"].get(kind, 0) for kind in FAULT_KINDS}
         # Secondary-limit 403s are counted as the "403" fault; every other 403 is the primary,
         # and so is a GraphQL query answered RATE_LIMITED (GitHub sends those with HTTP 200).
-        primary = all_403 - by_kind["403"] + stats.get("graphql", {}).get("rate_limited", 0)
-        return cls(by_kind, primary, stats["total_requests"])
+        graphql = stats.get("graphql", {})
+        primary = all_403 - by_kind["403"] + graphql.get("rate_limited", 0)
+        free = stats["primary_on_free_answers"] + graphql.get("primary_on_free_answers", 0)
+        return cls(by_kind, primary, stats["total_requests"], free)
 
     @property
     def total(self) -> int:
@@ -94,6 +106,7 @@ class FaultCount:
     def figures(self) -> dict[str, int]:
         out = {f"faults_{kind}": n for kind, n in self.by_kind.items()}
         out.update(faults_injected=self.total, primary_limit_403s=self.primary_403s)
+        out["primary_faults_on_free_answers"] = self.primary_free
         out["requests_served"] = self.requests
         return out
 

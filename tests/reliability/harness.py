@@ -34,7 +34,9 @@ class PrefectServer:
 
 def base_env(prefect: PrefectServer | None, client_home: Path, **extra: str) -> dict[str, str]:
     """The environment of one `dora` subprocess: no token unless given, its own Prefect home."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "DORA_CONFIG")}
+    secrets = ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKENS", "GITHUB_APP_ID",
+               "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in (*secrets, "DORA_CONFIG")}
     env.update(
         PREFECT_HOME=str(client_home),
         PREFECT_API_URL=prefect.api_url if prefect else "",
@@ -93,22 +95,28 @@ def poison_raw_strings(db: Path) -> None:
 
 
 def run_pipeline(
-    root: Path, simulator: SimulatorServer, prefect: PrefectServer, **extra_env: str
+    root: Path,
+    simulator: SimulatorServer,
+    prefect: PrefectServer,
+    credentials: dict[str, str] | None = None,
+    github_config: str = "",
+    **extra_env: str,
 ) -> PipelineRun:
-    """ingest -> (hostile strings) -> build -> export csv + parquet -> report, with the token set."""
+    """ingest -> (hostile strings) -> build -> export csv + parquet -> report, with the
+    credentials set (environment variables; default: GITHUB_TOKEN) and `[github]` settings."""
     root.mkdir(parents=True, exist_ok=True)
     db = root / "data" / "dora.duckdb"
     client_home = root / "prefect-client"
     env = base_env(
         prefect,
         client_home,
-        GITHUB_TOKEN=TOKEN,
         PREFECT_LOGGING_LEVEL="DEBUG",
+        **(credentials if credentials is not None else {"GITHUB_TOKEN": TOKEN}),
         **extra_env,
     )
     # the demo's deploy rule: its runs are the ones whose jobs are fetched
     config = root / "dora.toml"
-    config.write_text(DEPLOY_RULE)
+    config.write_text(DEPLOY_RULE + (f"[github]\n{github_config}\n" if github_config else ""))
     results = {}
     results["ingest"] = run_dora(
         "ingest", "--repo", "acme/*", "--base-url", simulator.base_url, "--db", str(db),

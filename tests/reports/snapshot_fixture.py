@@ -44,6 +44,8 @@ create table data_quality (repo varchar, deployment_attempts bigint,
     changes_without_baseline bigint, negative_lead_times bigint, incidents bigint,
     unattributed_incidents bigint, unresolved_commit_ranges bigint,
     superseded_deployments bigint, retried_attempts bigint);
+create table history_coverage (repo varchar, history_state varchar, history_from timestamp,
+    history_target timestamp, first_pass_from timestamp, days_of_history bigint);
 """
 
 # (repo, service, environment, week_start, deployments, deploy_days, change_failures,
@@ -486,4 +488,14 @@ def build_snapshot(path: Path) -> Path:
                 ("acme/web", 10, 1, 0, 8, 1, 0, 0, 0, 0, 1, 1),
             ],
         )
+        # acme/web's older history is still being read (ingest.history: newest first)
+        con.executemany(
+            "insert into history_coverage values (?,?,?,?,?,?)",
+            [
+                ("acme/platform", "complete", datetime(2025, 3, 1), datetime(2025, 3, 1),
+                 datetime(2026, 10, 28), 634),
+                ("acme/web", "deepening", datetime(2026, 10, 28), datetime(2025, 1, 9),
+                 datetime(2026, 10, 28), 28),
+            ],
+        )  # fmt: skip
     return path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pytest
@@ -110,6 +110,23 @@ def test_the_proposed_orchestration_is_mentioned_once_with_the_steps_it_removes(
     assert text.count("Proposed orchestration") == 1 and line in text
     html = render_html(figures, "https://dora.example.com")
     assert html.count("Proposed orchestration") == 1 and 'id="orchestration"' in html
+
+
+def test_the_data_quality_line_says_how_far_back_history_reaches(snapshot_db):
+    from reports.render import render_html, render_text
+
+    figures = gather_week(snapshot_db, REPORT_WEEK)
+    assert figures.data_quality["history_coverage"] == {
+        "repos": 2,
+        "complete": 1,
+        "partial_from": datetime(2026, 10, 28),
+    }
+    said = (
+        "History complete for 1 of 2 repositories; the others from 2026-10-28 00:00 UTC on "
+        "(older history still loading)."
+    )
+    assert said in render_text(figures, "https://dora.example.com")
+    assert said in render_html(figures, "https://dora.example.com")
 
 
 def test_the_week_carries_the_snapshot_facts_and_counts_other_environments(snapshot_db):
