@@ -8,14 +8,14 @@ state, as an hourly sync that brought news for those alone. Each build runs in a
 (its peak RSS is its own). Targets (issue #16): incremental <= 0.25 x full, same tables; peak
 memory < 4 GB with all shards attached.
 
-    .venv/bin/python bench/bench_build.py [--days 730] [--workdir DIR]
+    .venv/bin/python bench/bench_build.py [--days 730] [--workdir DIR] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import pickle
 import shutil
 import subprocess
 import sys
@@ -36,6 +36,7 @@ TOUCHED = 5  # of 50 repositories: 10 %
 
 def measure(db: str, mode: str, shards: int) -> dict:
     """In a fresh process: one build (full, incremental, or over shards); seconds and peak RSS."""
+    from bench.memory import peak_rss_gb
     from flows.build import build_models
     from flows.shards import shard_dbs
     from settings.config import load_settings
@@ -48,7 +49,7 @@ def measure(db: str, mode: str, shards: int) -> dict:
     return {
         "seconds": time.perf_counter() - started,
         "models": len(result.models),
-        "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+        "peak_gb": peak_rss_gb(),
     }
 
 
@@ -58,6 +59,10 @@ def in_fresh_process(db: Path, mode: str, shards: int = 0) -> dict:
         capture_output=True, text=True, check=True, cwd=ROOT,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median_run(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda m: m["seconds"])[(len(runs) - 1) // 2]
 
 
 def replace_repositories(org, db: Path, repos: list[str]) -> None:
@@ -107,6 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -122,21 +128,42 @@ def main() -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-build-"))
     work.mkdir(parents=True, exist_ok=True)
     db = work / "dora.duckdb"
-    print(f"generating the large organisation over {args.days} days ...", flush=True)
-    started = time.perf_counter()
-    org = generate_organisation(seed=7, days=args.days, end=date(2026, 11, 20), scale="large")
-    load_organisation(org, db, load_settings(SETTINGS))
-    print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    # Generating and loading two years of the large organisation takes many minutes: a workdir
+    # keeps both, so a rerun (after a change to the models) measures the builds alone.
+    loaded, pickled = work / f"loaded-{args.days}d.duckdb", work / f"org-{args.days}d.pickle"
+    if loaded.exists() and pickled.exists():
+        org = pickle.loads(pickled.read_bytes())
+        shutil.copy(loaded, db)
+        print(f"reusing the large organisation over {args.days} days from {work}", flush=True)
+    else:
+        print(f"generating the large organisation over {args.days} days ...", flush=True)
+        started = time.perf_counter()
+        org = generate_organisation(seed=7, days=args.days, end=date(2026, 11, 20), scale="large")
+        db.unlink(missing_ok=True)
+        load_organisation(org, db, load_settings(SETTINGS))
+        print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
+        shutil.copy(db, loaded)
+        pickled.write_bytes(pickle.dumps(org))
     first = in_fresh_process(db, "full")
     print(f"first (full) build: {first['seconds']:.1f} s", flush=True)
 
     advance(org, days=1)
     touched = sorted(org.repos)[:: len(org.repos) // TOUCHED][:TOUCHED]
     replace_repositories(org, db, touched)
-    full_db = work / "full.duckdb"
-    shutil.copy(db, full_db)
-    incremental = in_fresh_process(db, "incremental")
-    full = in_fresh_process(full_db, "full")
+    # Each measurement starts from the same state (an incremental build records what it built):
+    # the median of --repeat runs of each, alternated, so a busy moment of the machine does not
+    # decide the ratio.
+    before, full_db = work / "before.duckdb", work / "full.duckdb"
+    shutil.copy(db, before)
+    incrementals, fulls = [], []
+    for _ in range(args.repeat):
+        shutil.copy(before, db)
+        incrementals.append(in_fresh_process(db, "incremental"))
+        shutil.copy(before, full_db)
+        fulls.append(in_fresh_process(full_db, "full"))
+    incremental, full = median_run(incrementals), median_run(fulls)
+    print("incremental runs: " + ", ".join(f"{m['seconds']:.2f} s" for m in incrementals))
+    print("full runs:        " + ", ".join(f"{m['seconds']:.2f} s" for m in fulls))
     same = compare_databases(full_db, db, schemas=("stg", "int", "marts"))
 
     sharded_db = work / "sharded" / "dora.duckdb"

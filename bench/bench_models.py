@@ -15,7 +15,6 @@ import argparse
 import gc
 import gzip
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import duckdb  # noqa: E402
+
+from bench.memory import peak_rss_gb  # noqa: E402
 
 REAL_HISTORY = Path(__file__).parents[1] / "tests" / "fixtures" / "real-history" / "commits.json.gz"
 SETTINGS = "simulator/demo.toml"  # the simulated organisation's dora.toml
@@ -81,7 +82,7 @@ def measure(db: str) -> dict:
             m.seconds for m in result.models if m.name == "int.int_commits__first_deployment"
         ),
         "slowest": [(m.name, round(m.seconds, 2)) for m in slowest],
-        "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+        "peak_gb": peak_rss_gb(),
     }
 
 
