@@ -1,7 +1,7 @@
 """Compact records of the simulated organisation: what the generator decides, what the server renders.
 
-The generator (`simulator.org`) produces these; the server (`simulator.server`, through
-`simulator.payloads`) renders them into GitHub-shaped JSON on request. Records stay small
+The generator (`simulator.generator.org`) produces these; the server (`simulator.server`, through
+`simulator.server.payloads`) renders them into GitHub-shaped JSON on request. Records stay small
 (slots, no nested payload dicts) so the large organisation (about 1M runs) fits in memory.
 All datetimes are timezone-aware; commit author dates keep their original offset, everything
 else is UTC.
@@ -32,7 +32,7 @@ class Commit:
     message: str
     files: tuple[
         str, ...
-    ] = ()  # paths it touched (simulator.touched_files), served by /commits/{sha}
+    ] = ()  # paths it touched (simulator.generator.touched_files), served by /commits/{sha}
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ is excluded). Each repository has its own random stream seeded by (seed, repo), 
 event queue interleaves them, so the same (seed, days, end, scale) always gives the same records
 and ids. Half-way through the period acme/platform adopts `master-pipeline.yml`.
 
-Choices made while modelling (the truth's own choices are in `simulator.truth`):
+Choices made while modelling (the truth's own choices are in `simulator.generator.truth`):
 - acme/platform deploys the whole monorepo sha; a release of one service ships every commit
   since that service's previous release. Before adoption: `ci-cd-pipeline.yml` dispatched by hand
   (production promotes staging's sha); after: every merge runs the master pipeline for the
@@ -26,11 +26,11 @@ Choices made while modelling (the truth's own choices are in `simulator.truth`):
 - Incidents open 20 min - 6 h after the release they follow, or, for the one meant to stay
   unattributed, at least 30 h after the last production release of its service.
 - acme/platform is laid out by service (`services/<name>/...`, shared `libs/`): each commit touches
-  the folders of its pull request's services (`simulator.touched_files`), which the demo config's
-  `[[services]]` path rules read.
+  the folders of its pull request's services (`simulator.generator.touched_files`), which the demo
+  config's `[[services]]` path rules read.
 - The patterns METRICS.md's 2026-12-01 amendments are about (retried and superseded deployments,
   a revert shipped with its commit, a failed verification after a redeploy, ...) are played once
-  per organisation by `simulator.patterns`, so every scale has them.
+  per organisation by `simulator.generator.patterns`, so every scale has them.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ from importlib import resources
 
 import yaml
 
-from simulator import activity, degrade, delivery, infra, patterns, releases
-from simulator.events import World
-from simulator.people import engineers
+from simulator.generator import activity, degrade, delivery, infra, patterns, releases
+from simulator.generator.events import World
+from simulator.generator.people import engineers
+from simulator.generator.sim import FastRandom, RepoSim
+from simulator.generator.touched_files import BUMP, initial_files
+from simulator.generator.truth import compute_truth
 from simulator.records import Organisation, Repository, Workflow
-from simulator.sim import FastRandom, RepoSim
-from simulator.touched_files import BUMP, initial_files
-from simulator.truth import compute_truth
 
 SCALES = ("demo", "tiny", "large")
 PLATFORM_SERVICES = ("api", "auth", "billing", "search", "notifications", "worker")
@@ -189,7 +189,7 @@ def advance(org: Organisation, days: int, failures: tuple[str, ...] = ()) -> Non
     """Generate `days` more days of activity in place; the end moves forward, truth is redone.
 
     `failures`: repositories whose production releases of those days all fail
-    (`simulator.degrade`).
+    (`simulator.generator.degrade`).
     """
     if days < 1:
         raise ValueError("days must be at least 1")

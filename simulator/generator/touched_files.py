@@ -93,7 +93,7 @@ def paths(files: tuple[str, ...]) -> tuple[str, ...]:
 @cache
 def service_paths() -> dict[tuple[str, str], tuple[str, ...]]:
     """`[[services]]` of the demo config (`simulator/demo.toml`): (repo, service) -> path globs,
-    names lower-case. The truth follows these rules (`simulator.truth`)."""
+    names lower-case. The truth follows these rules (`simulator.generator.truth`)."""
     config = tomllib.loads((resources.files("simulator") / "demo.toml").read_text("utf-8"))
     return {
         (rule["repo"].lower(), rule["name"].lower()): tuple(rule["paths"])
