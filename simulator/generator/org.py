@@ -37,12 +37,9 @@ from __future__ import annotations
 
 import gc
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from importlib import resources
-
-import yaml
 
 from simulator.generator import activity, degrade, delivery, infra, patterns, releases
+from simulator.generator.estate import workflow_estate, workflow_name
 from simulator.generator.events import World
 from simulator.generator.people import engineers
 from simulator.generator.sim import FastRandom, RepoSim
@@ -70,19 +67,6 @@ _HANDLERS = {
     **infra.HANDLERS,
     **patterns.HANDLERS,
 }
-
-
-@cache
-def workflow_estate(kind: str) -> dict[str, str]:
-    """The real YAML files of one kind of repo, shipped as package data: path -> text."""
-    folder = resources.files("simulator") / "workflows" / kind
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".yml"))
-    return {f".github/workflows/{f.name}": f.read_text(encoding="utf-8") for f in files}
-
-
-@cache
-def _workflow_name(kind: str, path: str) -> str:
-    return yaml.safe_load(workflow_estate(kind)[path])["name"]
 
 
 def _repo_plan(scale: str) -> list[tuple[str, str]]:
@@ -116,7 +100,7 @@ def _new_repo(world: World, name: str, kind: str, scale: str, start: datetime) -
     for path, text in workflow_estate(kind).items():
         workflow_id = world.ids.next("workflow")
         sim.workflow_ids[path] = workflow_id
-        sim.workflow_names[path] = _workflow_name(kind, path)
+        sim.workflow_names[path] = workflow_name(kind, path)
         adopted_later = path.endswith("/master-pipeline.yml")
         when = world.adopt_at if adopted_later else created + timedelta(days=rng.randint(1, 300))
         repo.workflows.append(

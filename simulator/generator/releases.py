@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from simulator.generator.activity import open_revert
 from simulator.generator.delivery import W, deploy_job, incident, verify
+from simulator.generator.estate import workflow_estate
 from simulator.generator.people import Engineer
 from simulator.generator.sim import RepoSim
 from simulator.records import Deployment, Job, WorkflowRun
@@ -33,10 +34,6 @@ def on_adopt(sim: RepoSim, t: datetime) -> None:
         if workflow.path == path:
             workflow.created_at = workflow.updated_at = t
             workflow.state = "active"
-    from simulator.generator.org import (
-        workflow_estate,  # the estate loader lives with the organisation
-    )
-
     sim.repo.workflow_files[path] = workflow_estate(sim.kind)[path]
     sim.adopted = True
 
