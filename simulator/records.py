@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+RENAMED_FROM = " <- "  # "new <- old" in `Commit.files`: a file moved (GitHub: previous_filename)
+
 
 @dataclass(slots=True)
 class Person:
@@ -30,9 +32,9 @@ class Commit:
     committer: Person
     committer_date: datetime
     message: str
-    files: tuple[
-        str, ...
-    ] = ()  # paths it touched (simulator.generator.touched_files), served by /commits/{sha}
+    # paths it touched (simulator.generator.touched_files), served by /commits/{sha}; a moved
+    # file is "new <- old" (RENAMED_FROM)
+    files: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

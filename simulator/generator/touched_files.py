@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
 
-RENAMED_FROM = " <- "  # "new <- old": a file moved in this commit (GitHub: previous_filename)
+from simulator.records import RENAMED_FROM
 
 _MODULES = ("handlers.py", "models.py", "config.py", "client.py", "queries.py", "schemas.py")
 _TESTS = ("tests/test_handlers.py", "tests/test_models.py", "tests/conftest.py")
