@@ -2,8 +2,8 @@
 of the repositories against a full build of the same database, and a build over shards.
 
 Data: the simulator's `large` organisation (50 repositories) loaded straight into the raw tables
-(bench/raw_from_org.py). Then the organisation moves on one day (`simulator.org.advance`, what
-`/_simulator/advance?days=1` does) and the raw rows of 5 repositories are replaced by their new
+(bench/raw_from_org.py). Then the organisation moves on one day (`simulator.generator.advance`,
+what `/_simulator/advance?days=1` does) and the raw rows of 5 repositories are replaced by their new
 state, as an hourly sync that brought news for those alone. Each build runs in a fresh process
 (its peak RSS is its own). Targets (issue #16): incremental <= 0.25 x full, same tables; peak
 memory < 4 GB with all shards attached.
@@ -122,7 +122,7 @@ def main() -> int:
 
     from bench.raw_from_org import load_organisation
     from settings.config import load_settings
-    from simulator.org import advance, generate_organisation
+    from simulator.generator import advance, generate_organisation
     from tests.reliability.table_diff import compare_databases
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-build-"))

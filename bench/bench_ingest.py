@@ -54,7 +54,7 @@ def show(rows: list[tuple[str, object]]) -> None:
 
 
 def demo(args: argparse.Namespace, root: Path) -> list[tuple[str, bool]]:
-    from simulator.org import generate_organisation
+    from simulator.generator import generate_organisation
 
     org = generate_organisation(seed=args.seed, scale="demo", end=date.fromisoformat(args.end))
     minimum = page_minimum_by_route(org)

@@ -90,7 +90,7 @@ def make_database(days: int, path: Path) -> float:
     """Generate the large organisation over `days` and load it; returns seconds spent."""
     from bench.raw_from_org import load_organisation
     from settings.config import load_settings
-    from simulator.org import generate_organisation
+    from simulator.generator import generate_organisation
 
     started = time.perf_counter()
     org = generate_organisation(seed=7, days=days, end=date(2026, 11, 20), scale="large")

@@ -11,10 +11,10 @@ published snapshots must be equal. Target (issue #16): three workers <= 0.45 x o
 Organisation: the simulator's `large` one (50 repositories) over 30 days, about 2,500 requests
 for a full sync, so that the single-worker cycle takes minutes rather than hours on a shared
 2-core machine (730 days would be some ten times more, for the same comparison).
-Budgets, per token (simulator/credentials.py, per_credential=True): 1,100 REST requests and 1,100
-GraphQL points per 120-second window. One token covers less than half of the cycle, so the single
-worker spends its budget in about half a window, waits for the reset, and does so twice, as one
-5,000/h token does on an organisation that needs some 11,000 requests; each of three tokens
+Budgets, per token (simulator/server/credentials.py, per_credential=True): 1,100 REST requests and
+1,100 GraphQL points per 120-second window. One token covers less than half of the cycle, so the
+single worker spends its budget in about half a window, waits for the reset, and does so twice, as
+one 5,000/h token does on an organisation that needs some 11,000 requests; each of three tokens
 covers its shard (the largest, 21 repositories, needs about 1,040), as three tokens do there.
 
     .venv/bin/python bench/bench_scale_out.py [--days 30] [--rate-limit 1100] [--reset-seconds 120]
@@ -114,9 +114,8 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
 
-    from simulator.credentials import Credentials
-    from simulator.org import generate_organisation
-    from simulator.server import SimulatorServer
+    from simulator.generator import generate_organisation
+    from simulator.server import Credentials, SimulatorServer
     from tests.prefect_server import prefect_server
     from tests.reliability.table_diff import compare_databases
 

@@ -10,7 +10,7 @@ import sys
 import time
 from datetime import date
 
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 
 
 def measure(scale: str) -> tuple:

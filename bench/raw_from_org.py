@@ -23,11 +23,11 @@ from ingest.streams.commit_files import files_row
 from ingest.streams.jobs import JobPolicy
 from ingest.workflow_yaml import parse_workflow
 from settings.config import Settings
-from simulator import actions_payloads as actions
-from simulator import git_payloads as git
-from simulator import payloads as render
 from simulator.records import Organisation, Repository
-from simulator.responses import FRAGMENTS
+from simulator.server import actions_payloads as actions
+from simulator.server import git_payloads as git
+from simulator.server import payloads as render
+from simulator.server.responses import FRAGMENTS
 
 API, WEB = "https://api.github.com", "https://github.com"
 

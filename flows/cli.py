@@ -296,7 +296,7 @@ def simulator_command(
     import time
     from datetime import date
 
-    from simulator.faults import FaultSpec, FaultSpecError
+    from simulator.server import FaultSpec, FaultSpecError
 
     if scale not in ("demo", "large", "tiny"):
         raise fail(f"--scale {scale!r} must be demo, large or tiny", code=2)
@@ -312,9 +312,8 @@ def simulator_command(
             options["end"] = date.fromisoformat(end)
         except ValueError:
             raise fail(f"--end {end!r} is not a date (YYYY-MM-DD)", code=2) from None
-    from simulator.credentials import Credentials
-    from simulator.org import generate_organisation
-    from simulator.server import SimulatorServer
+    from simulator.generator import generate_organisation
+    from simulator.server import Credentials, SimulatorServer
 
     apps = {}
     for item in app or []:

@@ -1,7 +1,7 @@
 """Compact records of the simulated organisation: what the generator decides, what the server renders.
 
-The generator (`simulator.org`) produces these; the server (`simulator.server`, through
-`simulator.payloads`) renders them into GitHub-shaped JSON on request. Records stay small
+The generator (`simulator.generator.org`) produces these; the server (`simulator.server`, through
+`simulator.server.payloads`) renders them into GitHub-shaped JSON on request. Records stay small
 (slots, no nested payload dicts) so the large organisation (about 1M runs) fits in memory.
 All datetimes are timezone-aware; commit author dates keep their original offset, everything
 else is UTC.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+RENAMED_FROM = " <- "  # "new <- old" in `Commit.files`: a file moved (GitHub: previous_filename)
 
 
 @dataclass(slots=True)
@@ -30,9 +32,9 @@ class Commit:
     committer: Person
     committer_date: datetime
     message: str
-    files: tuple[
-        str, ...
-    ] = ()  # paths it touched (simulator.touched_files), served by /commits/{sha}
+    # paths it touched (simulator.generator.touched_files), served by /commits/{sha}; a moved
+    # file is "new <- old" (RENAMED_FROM)
+    files: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from flows.build import build_and_publish
 from flows.engine import LocalTaskGraph
 from flows.ingest import STREAM_RETRY, run_ingest, sync_stream
 from settings.config import load_settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "simulator" / "demo.toml"

@@ -24,7 +24,7 @@ from dashboard import SNAPSHOT_ENV
 from flows.build import build_and_publish
 from ingest.sync import IngestRun
 from settings.config import load_settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.prefect_server import free_port, wait_for
 from tests.reliability.table_diff import compare_databases

@@ -11,7 +11,7 @@ import pytest
 from flows.ingest import stop_reason
 from flows.ingest_cli import EXIT_CODES
 from ingest.client import Aborted, BadCredentials, MaxWaitExceeded
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.flows.test_cli_anywhere import dora, fresh_env
 

@@ -13,7 +13,7 @@ import pytest
 
 from flows.pipeline import IngestStopped, refresh
 from models.publish import snapshot_path
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 
 LOG = logging.getLogger("tests.pipeline")

@@ -61,7 +61,7 @@ def test_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
 @pytest.mark.slow
 def test_serve_registers_both_schedules_and_runs_them(prefect_api, tmp_path):
     from flows.demo import DEMO_CONFIG
-    from simulator.org import generate_organisation
+    from simulator.generator import generate_organisation
     from simulator.server import SimulatorServer
 
     org = generate_organisation(seed=3, days=14, scale="tiny")

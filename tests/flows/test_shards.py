@@ -13,7 +13,7 @@ import pytest
 from flows.build import build_and_publish
 from flows.shards import shard_db, shard_dbs, shard_of, split
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import sync
 from tests.reliability.table_diff import compare_databases

@@ -16,9 +16,10 @@ import pytest
 
 from ingest.streams.commit_files import COMMITS_PER_TRANSACTION
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
+from simulator.generator.touched_files import paths
+from simulator.records import RENAMED_FROM
 from simulator.server import SimulatorServer
-from simulator.touched_files import RENAMED_FROM, paths
 from tests.ingest.sim_helpers import FAST, sync
 
 COMMIT_ROUTE = "/repos/{owner}/{repo}/commits/{ref}"

@@ -25,11 +25,11 @@ import pytest
 from ingest.client import BadCredentials, RetryPolicy
 from ingest.sync import IngestRun, StreamResult
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.records import Organisation, Repository
-from simulator.responses import DOCS, Request, Response
-from simulator.routes import GitHubApi
 from simulator.server import SimulatorServer
+from simulator.server.responses import DOCS, Request, Response
+from simulator.server.routes import GitHubApi
 from tests.ingest.sim_helpers import default_branch_shas, ids
 
 REPO = "acme/web"

@@ -11,7 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import snapshot, sync
 

@@ -9,9 +9,8 @@ import pytest
 
 from ingest.client import BadCredentials
 from ingest.credentials import AppKey, Credential, CredentialPool, tokens_from_environment
-from simulator.credentials import Credentials
-from simulator.org import generate_organisation
-from simulator.server import SimulatorServer
+from simulator.generator import generate_organisation
+from simulator.server import Credentials, SimulatorServer
 from tests.ingest.sim_helpers import FAST, app_key, snapshot, sync
 
 TOKENS = ["ghp_alphaSECRET111", "ghp_bravoSECRET222", "ghp_charlieSECRET333"]

@@ -10,7 +10,7 @@ import pytest
 
 from flows.build import build_models
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import DATA_TABLES, data_columns, snapshot, sync
 from tests.reliability.table_diff import compare_databases

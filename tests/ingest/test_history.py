@@ -13,7 +13,7 @@ from ingest.history import pending
 from ingest.store import Store
 from ingest.sync import IngestRun
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import default_branch_shas, ids, incident_issues, snapshot, sync
 

@@ -9,7 +9,7 @@ import pytest
 from ingest.store import Store
 from ingest.streams.incremental import CONTRACTS, FETCHED_ONCE
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import sync
 

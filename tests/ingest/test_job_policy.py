@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import ids, sync
 

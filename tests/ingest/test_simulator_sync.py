@@ -11,7 +11,7 @@ import pytest
 from ingest.client import BadCredentials, MaxWaitExceeded, RetryPolicy
 from ingest.history import HISTORY_STREAMS
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import FaultSpec, SimulatorServer
 from tests.ingest.sim_helpers import (
     LIST_ROUTES,

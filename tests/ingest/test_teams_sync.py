@@ -9,7 +9,7 @@ import duckdb
 from flows.engine import LocalTaskGraph
 from flows.ingest import STREAM_RETRY, run_ingest, sync_stream
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 
 TEAMS = Settings.model_validate(

@@ -17,9 +17,9 @@ import pytest
 from flows.build import build_models
 from ingest.sync import IngestRun
 from settings.config import load_settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
+from simulator.generator.truth import REVERTS, ROLLBACK, VERIFICATION_FILES, iso
 from simulator.server import SimulatorServer
-from simulator.truth import REVERTS, ROLLBACK, VERIFICATION_FILES, iso
 
 DEPLOYMENT_FIELDS = [
     "environment",

@@ -16,7 +16,7 @@ import pytest
 
 from flows.build import build_and_publish
 from settings.config import Settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.ingest.sim_helpers import sync
 

@@ -14,7 +14,7 @@ from models import runner
 from models.publish import publish
 from models.settings_tables import write_settings_tables
 from settings.config import load_settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 
 REPO = "acme/platform"

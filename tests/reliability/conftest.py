@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from flows.background import PrefectServerProcess
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.reliability.harness import PipelineRun, PrefectServer, base_env, run_pipeline
 

@@ -20,10 +20,9 @@ from ingest.credentials import CredentialPool
 from ingest.streams.base import ProgressCallback
 from ingest.sync import IngestRun
 from settings.config import Settings
-from simulator.faults import FAULT_KINDS, FaultSpec
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.records import Organisation
-from simulator.server import SimulatorServer
+from simulator.server import FAULT_KINDS, FaultSpec, SimulatorServer
 
 END = date(2026, 11, 20)
 # No pacing: the simulator is on loopback. The retry policy is the product's, with short

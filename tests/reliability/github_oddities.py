@@ -21,11 +21,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import unquote, urlencode
 
-from simulator.org import advance, generate_organisation
+from simulator.generator import advance, generate_organisation
 from simulator.records import Deployment, DeploymentStatus, Organisation, Repository
-from simulator.responses import DOCS, Request, Response
-from simulator.routes import GitHubApi
 from simulator.server import SimulatorServer
+from simulator.server.responses import DOCS, Request, Response
+from simulator.server.routes import GitHubApi
 
 FIRST_END = date(2026, 11, 17)
 DAYS = 11

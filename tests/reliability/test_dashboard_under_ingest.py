@@ -22,7 +22,7 @@ import pytest
 from flows.build import build_and_publish
 from ingest.sync import IngestRun
 from settings.config import load_settings
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.reliability.harness import TOKEN, PrefectServer, base_env, run_dora
 

@@ -32,8 +32,7 @@ from flows.build import build_and_publish
 from ingest.credentials import Credential, CredentialPool
 from models.publish import snapshot_path
 from settings.config import Settings
-from simulator.credentials import Credentials
-from simulator.faults import FaultSpec
+from simulator.server import Credentials, FaultSpec
 from tests.reliability.harness import PrefectServer, base_env, run_dora
 
 BUILT_SCHEMAS = ("raw", "cfg", "ref", "int", "marts")

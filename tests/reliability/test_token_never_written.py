@@ -11,9 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from simulator.credentials import Credentials
-from simulator.org import generate_organisation
-from simulator.server import SimulatorServer
+from simulator.generator import generate_organisation
+from simulator.server import Credentials, SimulatorServer
 from tests.ingest.sim_helpers import app_key
 from tests.reliability.harness import TOKEN, PipelineRun, PrefectServer, run_pipeline
 

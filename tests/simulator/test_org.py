@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from settings.config import load_settings
-from simulator.org import advance, generate_organisation
+from simulator.generator import advance, generate_organisation
 from simulator.records import Organisation
 
 END = date(2026, 11, 20)

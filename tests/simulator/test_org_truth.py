@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from simulator.org import generate_organisation
-from simulator.people import engineers
+from simulator.generator import generate_organisation
+from simulator.generator.people import engineers
+from simulator.generator.truth import commit_range
 from simulator.records import Commit, Organisation
-from simulator.truth import commit_range
 
 END = date(2026, 11, 20)
 

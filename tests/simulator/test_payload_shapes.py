@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 from fixture_org import build_fixture_org
 
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 from tests.prerequisites import fixture_path
 

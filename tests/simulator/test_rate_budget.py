@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from simulator.server_state import RateBudget
+from simulator.server.server_state import RateBudget
 
 
 def test_a_spent_window_lasts_at_least_the_seconds_asked_even_late_in_a_second():

@@ -11,7 +11,7 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]

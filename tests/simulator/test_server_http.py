@@ -17,8 +17,7 @@ from fixture_org import PLATFORM_RUNS, build_fixture_org
 from github import Auth, Github, GithubException
 from github.GithubRetry import GithubRetry
 
-from simulator.faults import FaultSpec, FaultSpecError
-from simulator.server import SimulatorServer
+from simulator.server import FaultSpec, FaultSpecError, SimulatorServer
 
 RUNS = "/repos/acme/platform/actions/runs"
 

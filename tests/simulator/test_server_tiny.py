@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from github import Auth, Github
 
-from simulator.org import generate_organisation
+from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
 
 

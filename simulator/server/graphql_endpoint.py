@@ -1,8 +1,8 @@
 """`POST /graphql` over HTTP: the point budget, GitHub's rate-limit errors, faults, and counters.
 
-The query itself runs in `simulator.graphql`. As on GitHub, the primary limit of GraphQL is its
-own budget of points (`X-RateLimit-Resource: graphql`), a query that finds it spent gets HTTP 200
-with a `RATE_LIMITED` error, and an invalid query is answered with `errors` and no `data`.
+The query itself runs in `simulator.server.graphql`. As on GitHub, the primary limit of GraphQL is
+its own budget of points (`X-RateLimit-Resource: graphql`), a query that finds it spent gets HTTP
+200 with a `RATE_LIMITED` error, and an invalid query is answered with `errors` and no `data`.
 Faults: the REST kinds apply as they do to REST (5xx, secondary-limit 403, 429, reset, slow,
 `primary` spends the point budget); the `graphql` kind answers with partial data (one node of
 the result nulled, with GitHub's "Something went wrong" error beside it).
@@ -16,10 +16,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from simulator.graphql import GraphQLApi, prepare, query_cost
 from simulator.records import Organisation
-from simulator.responses import dump
-from simulator.server_state import RateBudget, ReadWriteLock
+from simulator.server.graphql import GraphQLApi, prepare, query_cost
+from simulator.server.responses import dump
+from simulator.server.server_state import RateBudget, ReadWriteLock
 
 SECONDARY = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."

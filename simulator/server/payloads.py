@@ -5,7 +5,7 @@ Every function takes `api` (the API root the client used, e.g. `http://127.0.0.1
 following URLs from bodies stays on the simulator. Shapes follow the newest recordings in
 `shared/reference/github-api/` (see tests/simulator/test_payload_shapes.py for which one).
 Objects repeated on every item (users, embedded repositories) are fragment tokens: serialise
-payloads with `simulator.responses.dump`, which splices their JSON in.
+payloads with `simulator.server.responses.dump`, which splices their JSON in.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from simulator.records import (
     Person,
     Repository,
 )
-from simulator.responses import FRAGMENTS
+from simulator.server.responses import FRAGMENTS
 
 
 def ts(value: datetime | None) -> str | None:
@@ -102,7 +102,7 @@ def user(api: str, web: str, login: str, user_id: int, kind: str = "User") -> di
 
 
 def person(api: str, web: str, p: Person) -> str:
-    """A person's user object, as a fragment token (see simulator.responses.Fragments)."""
+    """A person's user object, as a fragment token (see simulator.server.responses.Fragments)."""
     key = ("user", api, web, p.login, p.id)
     return FRAGMENTS.token(key, lambda: user(api, web, p.login, p.id))
 

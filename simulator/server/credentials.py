@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import jwt
 
-from simulator.server_state import RateBudget
+from simulator.server.server_state import RateBudget
 
 BAD_TOKEN = "bad-token"
 INSTALLATION_ID = 4242  # the simulated organisation's one installation

@@ -42,9 +42,9 @@ import re
 from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime, timedelta
 
+from simulator.generator.release_habits import intended_order
+from simulator.generator.touched_files import service_paths, touches
 from simulator.records import Commit, Organisation, Repository
-from simulator.release_habits import intended_order
-from simulator.touched_files import service_paths, touches
 
 ROLLBACK = re.compile(r"(?i)\brollback\b")
 REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
@@ -401,7 +401,8 @@ def compute_truth(org: Organisation, world, adopted_at: datetime) -> dict:
             "scale": org.scale,
         },  # fmt: skip
         "pipeline_adopted_at": iso(adopted_at),
-        # the order acme/platform's team meant to release in by hand (simulator.release_habits)
+        # the order acme/platform's team meant to release in by hand
+        # (simulator.generator.release_habits)
         "release_order": {
             sim.repo.full_name: intended_order() for sim in world.sims if sim.kind == "platform"
         },

@@ -1,18 +1,19 @@
 """Shipping: deploy jobs, verification, incidents, and the daily routine of each kind of repo.
 
 The platform monorepo deploys by hand (`ci-cd-pipeline.yml`) until the master pipeline is
-adopted (both in `simulator.releases`); the web app deploys staging on every merge and production by
-hand; infra applies Terraform with plain runs that only a deploy rule turns into deployments.
+adopted (both in `simulator.generator.releases`); the web app deploys staging on every merge and
+production by hand; infra applies Terraform with plain runs that only a deploy rule turns into
+deployments.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from simulator import release_habits
-from simulator.people import Engineer
+from simulator.generator import release_habits
+from simulator.generator.people import Engineer
+from simulator.generator.sim import PullState, RepoSim, seconds
 from simulator.records import Deployment, PullRequest, WorkflowRun
-from simulator.sim import PullState, RepoSim, seconds
 
 W = ".github/workflows/"
 _PLATFORM_SCHEDULED = (  # path, UTC hour, weekday (None = daily), jobs

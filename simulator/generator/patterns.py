@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from simulator.activity import push_runs
-from simulator.delivery import incident, verify, web_staging
-from simulator.infra import apply_terraform, verify_apply
-from simulator.releases import pipeline_deploy, release_web
-from simulator.sim import RepoSim
+from simulator.generator.activity import push_runs
+from simulator.generator.delivery import incident, verify, web_staging
+from simulator.generator.infra import apply_terraform, verify_apply
+from simulator.generator.releases import pipeline_deploy, release_web
+from simulator.generator.sim import RepoSim
 
 # repo name -> (share of the period, weekday, UTC hour) where its script starts
 _STARTS = {"web": (0.25, 0, 13), "platform": (0.3, 2, 13), "infra": (0.3, 3, 11)}

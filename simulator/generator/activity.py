@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from simulator import delivery
-from simulator.people import Engineer
+from simulator.generator import delivery
+from simulator.generator.people import Engineer
+from simulator.generator.sim import PullState, RepoSim, merge_committer, seconds
+from simulator.generator.touched_files import service_files, union
 from simulator.records import PullRequest
-from simulator.sim import PullState, RepoSim, merge_committer, seconds
-from simulator.touched_files import service_files, union
 
 SCRIPT_TITLE = "Escape <script>alert(1)</script> in search result snippets"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator import payloads as render
 from simulator.records import Organisation, Repository
+from simulator.server import payloads as render
 
 # (name, slug, description, parent slug, repository kinds, role on them)
 _TEAMS = (

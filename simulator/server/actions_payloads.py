@@ -1,13 +1,12 @@
 """GitHub Actions payloads: workflows, runs (and earlier attempts), jobs, deployments, environments.
 
-Shapes as in `simulator.payloads` (the module docstring there says where they come from).
+Shapes as in `simulator.server.payloads` (the module docstring there says where they come from).
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from simulator.payloads import derived_id, derived_sha, node_id, person, ts, ts_millis, user
 from simulator.records import (
     Commit,
     Deployment,
@@ -19,6 +18,7 @@ from simulator.records import (
     Workflow,
     WorkflowRun,
 )
+from simulator.server.payloads import derived_id, derived_sha, node_id, person, ts, ts_millis, user
 
 # --- Actions: workflows, runs, jobs ---
 

@@ -34,8 +34,8 @@ from graphql import (
 )
 from graphql.language import ListValueNode
 
-from simulator.payloads import node_id
 from simulator.records import Commit, Deployment, Organisation, PullRequest, Repository
+from simulator.server.payloads import node_id
 
 SDL = """
 scalar DateTime

@@ -5,7 +5,7 @@ is excluded). Each repository has its own random stream seeded by (seed, repo), 
 event queue interleaves them, so the same (seed, days, end, scale) always gives the same records
 and ids. Half-way through the period acme/platform adopts `master-pipeline.yml`.
 
-Choices made while modelling (the truth's own choices are in `simulator.truth`):
+Choices made while modelling (the truth's own choices are in `simulator.generator.truth`):
 - acme/platform deploys the whole monorepo sha; a release of one service ships every commit
   since that service's previous release. Before adoption: `ci-cd-pipeline.yml` dispatched by hand
   (production promotes staging's sha); after: every merge runs the master pipeline for the
@@ -26,29 +26,26 @@ Choices made while modelling (the truth's own choices are in `simulator.truth`):
 - Incidents open 20 min - 6 h after the release they follow, or, for the one meant to stay
   unattributed, at least 30 h after the last production release of its service.
 - acme/platform is laid out by service (`services/<name>/...`, shared `libs/`): each commit touches
-  the folders of its pull request's services (`simulator.touched_files`), which the demo config's
-  `[[services]]` path rules read.
+  the folders of its pull request's services (`simulator.generator.touched_files`), which the demo
+  config's `[[services]]` path rules read.
 - The patterns METRICS.md's 2026-12-01 amendments are about (retried and superseded deployments,
   a revert shipped with its commit, a failed verification after a redeploy, ...) are played once
-  per organisation by `simulator.patterns`, so every scale has them.
+  per organisation by `simulator.generator.patterns`, so every scale has them.
 """
 
 from __future__ import annotations
 
 import gc
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from importlib import resources
 
-import yaml
-
-from simulator import activity, degrade, delivery, infra, patterns, releases
-from simulator.events import World
-from simulator.people import engineers
+from simulator.generator import activity, degrade, delivery, infra, patterns, releases
+from simulator.generator.estate import workflow_estate, workflow_name
+from simulator.generator.events import World
+from simulator.generator.people import engineers
+from simulator.generator.sim import FastRandom, RepoSim
+from simulator.generator.touched_files import BUMP, initial_files
+from simulator.generator.truth import compute_truth
 from simulator.records import Organisation, Repository, Workflow
-from simulator.sim import FastRandom, RepoSim
-from simulator.touched_files import BUMP, initial_files
-from simulator.truth import compute_truth
 
 SCALES = ("demo", "tiny", "large")
 PLATFORM_SERVICES = ("api", "auth", "billing", "search", "notifications", "worker")
@@ -70,19 +67,6 @@ _HANDLERS = {
     **infra.HANDLERS,
     **patterns.HANDLERS,
 }
-
-
-@cache
-def workflow_estate(kind: str) -> dict[str, str]:
-    """The real YAML files of one kind of repo, shipped as package data: path -> text."""
-    folder = resources.files("simulator") / "workflows" / kind
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".yml"))
-    return {f".github/workflows/{f.name}": f.read_text(encoding="utf-8") for f in files}
-
-
-@cache
-def _workflow_name(kind: str, path: str) -> str:
-    return yaml.safe_load(workflow_estate(kind)[path])["name"]
 
 
 def _repo_plan(scale: str) -> list[tuple[str, str]]:
@@ -116,7 +100,7 @@ def _new_repo(world: World, name: str, kind: str, scale: str, start: datetime) -
     for path, text in workflow_estate(kind).items():
         workflow_id = world.ids.next("workflow")
         sim.workflow_ids[path] = workflow_id
-        sim.workflow_names[path] = _workflow_name(kind, path)
+        sim.workflow_names[path] = workflow_name(kind, path)
         adopted_later = path.endswith("/master-pipeline.yml")
         when = world.adopt_at if adopted_later else created + timedelta(days=rng.randint(1, 300))
         repo.workflows.append(
@@ -189,7 +173,7 @@ def advance(org: Organisation, days: int, failures: tuple[str, ...] = ()) -> Non
     """Generate `days` more days of activity in place; the end moves forward, truth is redone.
 
     `failures`: repositories whose production releases of those days all fail
-    (`simulator.degrade`).
+    (`simulator.generator.degrade`).
     """
     if days < 1:
         raise ValueError("days must be at least 1")

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from simulator.sim import SPAN, Ids
+from simulator.generator.sim import SPAN, Ids
 
 if TYPE_CHECKING:
-    from simulator.sim import RepoSim
+    from simulator.generator.sim import RepoSim
 
 _INSTANT_KINDS = {"day"}  # events that only schedule other events
 

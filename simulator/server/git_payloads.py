@@ -1,13 +1,12 @@
 """Git and collaboration payloads: commits (listed, single, compared), pull requests, issues.
 
-Shapes as in `simulator.payloads` (the module docstring there says where they come from).
+Shapes as in `simulator.server.payloads` (the module docstring there says where they come from).
 """
 
 from __future__ import annotations
 
-from simulator.payloads import derived_id, derived_sha, node_id, owner, person, ts
-from simulator.records import Commit, Issue, Person, PullRequest, Repository
-from simulator.touched_files import RENAMED_FROM
+from simulator.records import RENAMED_FROM, Commit, Issue, Person, PullRequest, Repository
+from simulator.server.payloads import derived_id, derived_sha, node_id, owner, person, ts
 
 LABEL_COLOURS = ("d73a4a", "0075ca", "a2eeef", "7057ff", "008672", "e4e669", "d876e3", "fbca04")
 

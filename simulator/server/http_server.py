@@ -4,8 +4,8 @@ HTTP mechanics live here, as GitHub shows them to a client: token check (401 for
 the primary rate limit (`X-RateLimit-*` on every response, 403 when spent, `/rate_limit` free),
 weak ETags and free 304s, seeded faults (5xx, secondary-limit 403, 429, reset, slow, primary
 limit exhaustion), per-route stats, and the `/_simulator/*` control endpoints. Routes and
-payloads are in `simulator.routes` and `simulator.payloads`. Also served under `/api/v3`, as
-GitHub Enterprise Server does.
+payloads are in `simulator.server.routes` and `simulator.server.payloads`. Also served under
+`/api/v3`, as GitHub Enterprise Server does.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from simulator.credentials import Credentials
-from simulator.faults import FaultSpec
-from simulator.graphql_endpoint import GraphQLEndpoint
-from simulator.payloads import rate_limit
 from simulator.records import Organisation
-from simulator.responses import DOCS, Request, Response, dump
-from simulator.routes import GitHubApi
-from simulator.server_state import RateBudget, ReadWriteLock, Stats
+from simulator.server.credentials import Credentials
+from simulator.server.faults import FaultSpec
+from simulator.server.graphql_endpoint import GraphQLEndpoint
+from simulator.server.payloads import rate_limit
+from simulator.server.responses import DOCS, Request, Response, dump
+from simulator.server.routes import GitHubApi
+from simulator.server.server_state import RateBudget, ReadWriteLock, Stats
 
 __all__ = ["FaultSpec", "SimulatorServer"]
 
@@ -82,7 +82,8 @@ class SimulatorServer:
         self.graphql = GraphQLEndpoint(org, retry_after_seconds)
         self.faults = faults
         self.retry_after_seconds = retry_after_seconds
-        # Who pays for a request (simulator.credentials): by default one budget for every token.
+        # Who pays for a request (simulator.server.credentials): by default one budget for
+        # every token.
         self.credentials = credentials or Credentials(rate_limit, rate_reset_seconds)
         self.budget = self.credentials.shared_core
         self._stats = Stats()
@@ -146,8 +147,8 @@ class SimulatorServer:
         self.credentials.restart()
 
     def advance(self, days: int, failures: tuple[str, ...] = ()) -> None:
-        """Generate `days` more days of activity (simulator.org.advance) and re-index."""
-        from simulator.org import advance
+        """Generate `days` more days of activity (simulator.generator.advance) and re-index."""
+        from simulator.generator import advance
 
         self._rw.acquire_write()
         try:
@@ -324,7 +325,7 @@ class SimulatorServer:
 
     def _unlabel(self, h: BaseHTTPRequestHandler, params: dict[str, str]) -> None:
         """`POST /_simulator/unlabel?repo=OWNER/NAME&number=N&label=L`: take a label off an issue."""
-        from simulator.org import remove_label
+        from simulator.generator import remove_label
 
         number = params.get("number", "")
         self._rw.acquire_write()

@@ -1,6 +1,6 @@
 """Routes over git data and collaboration: commits, a commit, compare, pull requests, issues.
 
-A mixin of `simulator.routes.GitHubApi` (which supplies `pull_repo`); handlers return whole
+A mixin of `simulator.server.routes.GitHubApi` (which supplies `pull_repo`); handlers return whole
 responses and render only the page asked for.
 """
 
@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from simulator import git_payloads as git
 from simulator.records import PullRequest, Repository
-from simulator.repo_index import RepoIndex, parse_time
-from simulator.responses import DOCS, Request, Response, bare_list, link_header, not_found, page_of
+from simulator.server import git_payloads as git
+from simulator.server.repo_index import RepoIndex, parse_time
+from simulator.server.responses import (
+    DOCS,
+    Request,
+    Response,
+    bare_list,
+    link_header,
+    not_found,
+    page_of,
+)
 
 
 class GitRoutes:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from simulator.delivery import W, incident
-from simulator.people import Engineer
+from simulator.generator.delivery import W, incident
+from simulator.generator.people import Engineer
+from simulator.generator.sim import RepoSim
 from simulator.records import WorkflowRun
-from simulator.sim import RepoSim
 
 
 def on_infra_apply(sim: RepoSim, t: datetime, target: str | None, engineer: Engineer) -> None:

@@ -1,6 +1,6 @@
 """Releases and how they go wrong: manual deploys, the master pipeline, web releases.
 
-Every bad release is decided here (Terraform applies in `simulator.infra`), and so is the
+Every bad release is decided here (Terraform applies in `simulator.generator.infra`), and so is the
 reaction to it: a rollback (by hand, or automatically once the master pipeline is adopted), a
 revert, a hotfix, an incident.
 """
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from simulator.activity import open_revert
-from simulator.delivery import W, deploy_job, incident, verify
-from simulator.people import Engineer
+from simulator.generator.activity import open_revert
+from simulator.generator.delivery import W, deploy_job, incident, verify
+from simulator.generator.estate import workflow_estate
+from simulator.generator.people import Engineer
+from simulator.generator.sim import RepoSim
 from simulator.records import Deployment, Job, WorkflowRun
-from simulator.sim import RepoSim
 
 _RISKS = {  # chance that a successful production release is bad, before / after adoption
     "platform": (0.12, 0.07),
@@ -33,8 +34,6 @@ def on_adopt(sim: RepoSim, t: datetime) -> None:
         if workflow.path == path:
             workflow.created_at = workflow.updated_at = t
             workflow.state = "active"
-    from simulator.org import workflow_estate  # the estate loader lives with the organisation
-
     sim.repo.workflow_files[path] = workflow_estate(sim.kind)[path]
     sim.adopted = True
 

@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
 
-RENAMED_FROM = " <- "  # "new <- old": a file moved in this commit (GitHub: previous_filename)
+from simulator.records import RENAMED_FROM
 
 _MODULES = ("handlers.py", "models.py", "config.py", "client.py", "queries.py", "schemas.py")
 _TESTS = ("tests/test_handlers.py", "tests/test_models.py", "tests/conftest.py")
@@ -93,7 +93,7 @@ def paths(files: tuple[str, ...]) -> tuple[str, ...]:
 @cache
 def service_paths() -> dict[tuple[str, str], tuple[str, ...]]:
     """`[[services]]` of the demo config (`simulator/demo.toml`): (repo, service) -> path globs,
-    names lower-case. The truth follows these rules (`simulator.truth`)."""
+    names lower-case. The truth follows these rules (`simulator.generator.truth`)."""
     config = tomllib.loads((resources.files("simulator") / "demo.toml").read_text("utf-8"))
     return {
         (rule["repo"].lower(), rule["name"].lower()): tuple(rule["paths"])

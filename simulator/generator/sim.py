@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from simulator.people import GITHUB_ACTIONS, WEB_FLOW, Engineer, local_time
+from simulator.generator.people import GITHUB_ACTIONS, WEB_FLOW, Engineer, local_time
+from simulator.generator.touched_files import service_files
 from simulator.records import (
     Commit,
     Deployment,
@@ -19,10 +20,9 @@ from simulator.records import (
     Repository,
     WorkflowRun,
 )
-from simulator.touched_files import service_files
 
 if TYPE_CHECKING:
-    from simulator.events import World
+    from simulator.generator.events import World
 
 SPAN = timedelta(hours=3)  # the longest stretch of records one event may write
 _SECOND = timedelta(seconds=1)
@@ -111,7 +111,7 @@ class RepoSim:
     flags: set[str] = field(default_factory=set)
 
     def is_scripted(self, name: str) -> bool:
-        """Is a scripted pattern (`simulator.patterns`) deploying environment `name` now?"""
+        """Is a scripted pattern (`generator.patterns`) deploying environment `name` now?"""
         return f"scripted:{name}" in self.flags
 
     # --- people and time ---

@@ -3,9 +3,9 @@
 On a weekday with a production deploy, the team often runs the prerequisites first, one after
 the other, in the order it remembers ("infrastructure, then service accounts, then the
 databases, then the cluster services, then the app"), and the CDN after the app; the hand-run
-validation already follows each production deploy (`simulator.releases`), so the CDN and the
-validation both come after the app, in no fixed order. Manual runs picked for
-that day join the session in the same order; now and then someone swaps two neighbouring steps.
+validation already follows each production deploy (`simulator.generator.releases`), so the CDN
+and the validation both come after the app, in no fixed order. Manual runs picked for that day
+join the session in the same order; now and then someone swaps two neighbouring steps.
 After adoption, and on days without a production deploy, dispatches keep their own moments.
 `RELEASE_STAGES` is the intended order the truth serves.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from simulator.people import Engineer
-from simulator.sim import RepoSim
+from simulator.generator.people import Engineer
+from simulator.generator.sim import RepoSim
 
 W = ".github/workflows/"
 RELEASE_STAGES = (  # workflows of one stage have no order between them

@@ -1,7 +1,8 @@
 """GitHub REST routes of the simulator: match a path, query the indexes, render only the page asked for.
 
-HTTP mechanics (auth, rate limits, ETags, faults, stats) live in `simulator.server`; this module is
-pure request -> (status, body, Link) so it can be read next to GitHub's REST reference.
+HTTP mechanics (auth, rate limits, ETags, faults, stats) live in `simulator.server.http_server`;
+this module is pure request -> (status, body, Link) so it can be read next to GitHub's REST
+reference.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from simulator import actions_payloads as actions
-from simulator import payloads as render
-from simulator import teams
-from simulator.git_routes import GitRoutes
 from simulator.records import Organisation, Repository, WorkflowRun
-from simulator.repo_index import QueryError, RepoIndex
-from simulator.responses import (
+from simulator.server import actions_payloads as actions
+from simulator.server import payloads as render
+from simulator.server import teams
+from simulator.server.git_routes import GitRoutes
+from simulator.server.repo_index import QueryError, RepoIndex
+from simulator.server.responses import (
     FRAGMENTS,
     Request,
     Response,
