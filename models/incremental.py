@@ -179,33 +179,15 @@ def _rebuild_repositories(
     per_repo = [m for m in ordered if m.name not in across]
     con.execute("attach ':memory:' as dora_scratch")
     try:
-        con.execute("use dora_scratch")
-        con.execute("create schema raw")
-        con.execute("create temp table _changed as select unnest(?::varchar[]) as repo", [repos])
-        for table, columns in _raw_columns(con, here).items():
-            only_changed = (
-                "where repo in (select repo from temp._changed)" if "repo" in columns else ""
-            )
-            con.execute(
-                f"create view raw.{table} as select * from {here}.raw.{table} {only_changed}"
-            )
-        write_settings(con)
-        runner.run_models(con, per_repo)
+        if repos:
+            _build_in_scratch(con, here, per_repo, repos, write_settings)
         con.execute(f"use {here}")
         # One transaction for the swap and the cross-repository models: one commit instead of
         # one per statement, and readers of this file never see half of it.
         con.execute("begin")
         try:
-            for model in per_repo:
-                if _kind(con, here, model.name) != "table":
-                    continue  # a view reads the build's own raw tables
-                con.execute(
-                    f"delete from {here}.{model.name} where repo in (select repo from temp._changed)"
-                )
-                con.execute(
-                    f"insert into {here}.{model.name} by name "
-                    f"select * from dora_scratch.{model.name}"
-                )
+            if repos:
+                _swap_in(con, here, per_repo, repos)
             runner.run_models(con, [m for m in ordered if m.name in across])
             con.execute("commit")
         except BaseException:
@@ -213,9 +195,43 @@ def _rebuild_repositories(
             raise
     finally:
         con.execute(f"use {here}")
-        con.execute("drop table if exists temp._changed")
         con.execute("detach dora_scratch")
     return ordered
+
+
+def _in_list(repos: list[str]) -> str:
+    """A constant list, not a subquery: scans then skip row groups by their min/max repo."""
+    return "(" + ", ".join("'" + repo.replace("'", "''") + "'" for repo in repos) + ")"
+
+
+def _build_in_scratch(
+    con: duckdb.DuckDBPyConnection,
+    here: str,
+    per_repo: list[runner.Model],
+    repos: list[str],
+    write_settings: Callable[[duckdb.DuckDBPyConnection], None],
+) -> None:
+    """The per-repository models of `repos` alone, in `dora_scratch` over views of their raw rows."""
+    con.execute("use dora_scratch")
+    con.execute("create schema raw")
+    for table, columns in _raw_columns(con, here).items():
+        only_changed = f"where repo in {_in_list(repos)}" if "repo" in columns else ""
+        con.execute(f"create view raw.{table} as select * from {here}.raw.{table} {only_changed}")
+    write_settings(con)
+    runner.run_models(con, per_repo)
+
+
+def _swap_in(
+    con: duckdb.DuckDBPyConnection, here: str, per_repo: list[runner.Model], repos: list[str]
+) -> None:
+    """The rows of `repos` in the build's tables become the scratch catalog's."""
+    for model in per_repo:
+        if _kind(con, here, model.name) != "table":
+            continue  # a view reads the build's own raw tables
+        con.execute(f"delete from {here}.{model.name} where repo in {_in_list(repos)}")
+        con.execute(
+            f"insert into {here}.{model.name} by name select * from dora_scratch.{model.name}"
+        )
 
 
 def _raw_columns(

@@ -28,6 +28,7 @@ LAYERS = {"staging": "stg", "intermediate": "int", "marts": "marts"}
 REFERENCE_CSV = MODELS_DIR / "reference" / "dora_levels.csv"
 _REFERENCE = re.compile(r"\b(stg|int|marts|ref)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*")
+_CREATES = re.compile(r"\bcreate\s+or\s+replace\s+(table|view)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -115,18 +116,44 @@ def run_models(con: duckdb.DuckDBPyConnection, models: list[Model]) -> list[Mode
     define_level_macro(con)
     define_period_macro(con)
     ordered = in_dependency_order(models)
+    existing = _existing_kinds(con)
     for model in ordered:
         started = time.perf_counter()
         try:
             if model.builder:
                 model.builder(con)
             else:
-                con.execute(model.path.read_text())
+                sql = model.path.read_text()
+                _drop_if_other_kind(con, model.name, existing.get(model.name), sql)
+                con.execute(sql)
         except duckdb.Error as exc:
             where = model.path.relative_to(MODELS_DIR.parent) if model.path else model.name
             raise BuildFailed(f"model {where} failed: {exc}") from exc
         model.seconds = time.perf_counter() - started
     return ordered
+
+
+def _existing_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """schema.name -> table or view, for what the previous build of this catalog left."""
+    return {
+        f"{schema}.{name}": kind
+        for schema, name, kind in con.execute(
+            "select schema_name, table_name, 'table' from duckdb_tables() "
+            "where database_name = current_database() union all "
+            "select schema_name, view_name, 'view' from duckdb_views() "
+            "where database_name = current_database() and not internal"
+        ).fetchall()
+    }
+
+
+def _drop_if_other_kind(
+    con: duckdb.DuckDBPyConnection, name: str, existing: str | None, sql: str
+) -> None:
+    """A model that became a view (or a table) since the last build: `create or replace` cannot
+    change an object's kind, so the old one goes first."""
+    creates = _CREATES.search(_COMMENT.sub("", sql))
+    if existing and creates and creates.group(1).lower() != existing:
+        con.execute(f"drop {existing} {name}")
 
 
 def run_tests(

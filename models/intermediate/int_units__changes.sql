@@ -1,6 +1,6 @@
 -- Attributed changes of each unit (int_units__members): when they reached an environment and
 -- their lead time.
-create or replace table int.int_units__changes as
+create or replace view int.int_units__changes as
 
 with
 

@@ -1,5 +1,5 @@
 -- Counted deployments of each unit (int_units__members), with the facts levels and goals need.
-create or replace table int.int_units__deployments as
+create or replace view int.int_units__deployments as
 
 with
 

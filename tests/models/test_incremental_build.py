@@ -110,6 +110,25 @@ def test_new_settings_or_model_sources_rebuild_everything(moved_on, tmp_path):
     assert plan.full and plan.reason == "models or settings changed"
 
 
+def test_a_model_that_changed_kind_since_the_last_build_replaces_it(moved_on, tmp_path):
+    """A database built by an older version where a model was a table (int_units__changes, a
+    view since): `create or replace view` cannot replace a table, so the build drops it first."""
+    _, db, _ = moved_on
+    copy = tmp_path / "older.duckdb"
+    shutil.copy(db, copy)
+    build_models(copy, Settings())
+    with duckdb.connect(str(copy)) as con:
+        con.execute("drop view int.int_units__changes")
+        con.execute("create table int.int_units__changes as select 1 as unit")
+    build_models(copy, Settings())
+    with duckdb.connect(str(copy), read_only=True) as con:
+        kinds = con.execute(
+            "select table_type from information_schema.tables "
+            "where table_schema = 'int' and table_name = 'int_units__changes'"
+        ).fetchall()
+    assert kinds == [("VIEW",)]
+
+
 def incremental_settings(con, settings):
     from models.settings_tables import write_settings_tables
 
