@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import socket
 import struct
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,15 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hung up (killed mid-request, say) is normal, not a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 class SimulatorServer:
     """Serve `org` over HTTP on `host:port` (port 0 picks a free one); start() runs it in a thread."""
 
@@ -90,8 +100,7 @@ class SimulatorServer:
         self._stats = Stats()
         self._rw = ReadWriteLock()
         handler = type("SimulatorHandler", (_Handler,), {"sim": self})
-        self._httpd = ThreadingHTTPServer((host, port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), handler)
         self.holds = Holds(self.api, self._rw)
         self._thread: threading.Thread | None = None
         bound_host, bound_port = self._httpd.server_address[:2]

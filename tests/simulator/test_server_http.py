@@ -7,6 +7,8 @@ Driven through PyGithub's requester (real HTTP) where the client's own behaviour
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 import urllib.error
@@ -337,3 +339,20 @@ def test_a_hold_names_a_repository_and_a_route_that_exist(server):
         server.hold("acme/nope", RUNS_ROUTE).__enter__()
     with pytest.raises(ValueError, match="no such repository route"):
         server.hold("acme/platform", "/repos/{owner}/{repo}/actions/run").__enter__()
+
+
+def test_a_client_that_hangs_up_while_held_is_no_traceback(server, capsys):
+    """A dropped client is normal: the server prints no traceback when it finds it gone."""
+    with server.hold("acme/platform", RUNS_ROUTE) as hold:
+        client_socket = socket.create_connection(server.base_url.removeprefix("http://").split(":"))
+        client_socket.sendall(f"GET {RUNS} HTTP/1.1\r\nHost: sim\r\n\r\n".encode())
+        assert hold.wait_held(10)
+        # as the kernel does for a killed process with unread data: reset, not a polite close
+        client_socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client_socket.close()
+    handlers = [t for t in threading.enumerate() if "process_request" in t.name]
+    for handler in handlers:  # the held request's thread, answering into the reset socket
+        handler.join(10)
+    assert not any(handler.is_alive() for handler in handlers)
+    assert "Traceback" not in capsys.readouterr().err
+    assert fetch(server.base_url + RUNS)[0] == 200  # and it serves on
