@@ -1,12 +1,14 @@
 """Scale-out benchmark: one full pipeline cycle on a Prefect process work pool with one shard
 worker and one token against the same cycle with three shard workers and three tokens.
 
-Set-up as tests/flows/test_work_pool.py: a real Prefect server, a process work pool, deployments
-from the `prefect.yaml` that `dora prefect-yaml` writes (3 shards), a coordinator worker on the
-`pipeline` queue and shard workers on `shards` (the single one with `--limit 1`: one flow run at a
-time). Each cycle runs on a fresh data folder; wall time is the trigger of the
-`dora-sharded-pipeline` flow run to its completed state (ingest, build, publish). The two
-published snapshots must be equal. Target (issue #16): three workers <= 0.45 x one worker.
+Set-up as tests/flows/test_work_pool.py, through its harness (tests/flows/work_pool_harness.py):
+a real Prefect server, a process work pool, deployments from the `prefect.yaml` that
+`dora prefect-yaml` writes (3 shards), a coordinator worker on the `pipeline` queue and shard
+workers on `shards` (each with `--limit 1`: one flow run at a time). Each cycle runs on a fresh
+data folder; wall time is the trigger of the `dora-sharded-pipeline` flow run to its completed
+state: the regular sync, build and publish, then, where a shard has history older than
+`github.first_sync_days` to read, the deepen pass, build and publish. The two published snapshots
+must be equal. Target (issue #16): three workers <= 0.45 x one worker.
 
 Organisation: the simulator's `large` one (50 repositories) over 30 days, about 2,500 requests
 for a full sync, so that the single-worker cycle takes minutes rather than hours on a shared
@@ -25,9 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,66 +43,37 @@ TARGET = 0.45
 def run_cycle(name: str, workers: int, tokens: list[str], simulator, api: str, work: Path) -> dict:
     """Deploy on a pool of its own, start the workers, trigger one cycle and wait for its end."""
     from prefect.client.orchestration import SyncPrefectClient
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 
-    from tests.flows.test_work_pool import BIN, _prefect, _worker
-    from tests.prefect_server import stop, wait_for
+    from tests.flows.work_pool_harness import deploy_pool
 
-    folder = work / name
-    (folder / "data").mkdir(parents=True)
-    pool = f"dora-{name}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GITHUB_", "GH_"))}
-    env.update(
-        PREFECT_API_URL=api, PREFECT_HOME=str(work / "client-home"),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false", POOL=pool, GITHUB_TOKENS=",".join(tokens),
-        PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_RUNNER_POLL_FREQUENCY="1",
+    pool = deploy_pool(
+        work / name, api, simulator.base_url, name=f"dora-{name}", shards=SHARDS,
+        shard_timeout=3600, home=work / "client-home", tokens={"GITHUB_TOKENS": ",".join(tokens)},
+        github="seconds_between_requests = 0\n",
     )  # fmt: skip
-    config = folder / "dora.toml"
-    config.write_text(
-        f'repos = ["acme/*"]\n[github]\nbase_url = "{simulator.base_url}"\n'
-        f"seconds_between_requests = 0\n[scale_out]\nshards = {SHARDS}\n"
-        f'work_pool = "{pool}"\nshard_timeout_seconds = 3600\n'
-    )
-    db = folder / "data" / "dora.duckdb"
-    subprocess.run(
-        [str(BIN / "dora"), "prefect-yaml", "--config", str(config), "--db", str(db)],
-        cwd=folder, env=env, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    _prefect("work-pool", "create", pool, "--type", "process", env=env, cwd=folder)
-    _prefect("deploy", "--all", env=env, cwd=folder)
-    # one shard worker runs one flow run at a time (`--limit 1`); three run three at once
-    limit = ("--limit", "1") if workers == 1 else ()
-    started_workers = [_worker("pipeline", "coordinator", env, folder)]
-    started_workers += [
-        _worker("shards", f"shards-{i}", env, folder, *limit) for i in range(workers)
-    ]
+    # each shard worker runs one flow run at a time (`--limit 1`): one worker runs the shards
+    # one after the other, three run them at once
+    pool.start_workers(workers)
     try:
         with SyncPrefectClient(api=api) as client:
-            deployment = client.read_deployment_by_name("dora-sharded-pipeline/scheduled")
             time.sleep(5)  # the workers have registered and polled once
             started = time.perf_counter()
-            run = client.create_flow_run_from_deployment(deployment.id)
-            state = wait_for(
-                lambda: (s := client.read_flow_run(run.id).state) and s.is_final() and s,
-                3600, f"the {name} cycle",
-            )  # fmt: skip
+            run = pool.trigger(client)
+            state = pool.wait(client, run.id, 3600)
             wall = time.perf_counter() - started
-            shard_runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id])))  # fmt: skip
+            shard_runs = pool.shard_runs(client, run.id)
             pipeline = client.read_flow_run(run.id)
         if not state.is_completed():
-            log = (folder / "coordinator.log").read_text(errors="replace")[-3000:]
-            raise SystemExit(f"{name} cycle ended {state.type.value}:\n{log}")
+            raise SystemExit(f"{name} cycle ended {state.type.value}:\n{pool.log()}")
         shards_end = max(r.end_time for r in shard_runs)
         return {
             "wall": wall,
             "shards": (shards_end - pipeline.start_time).total_seconds(),
             "build": (pipeline.end_time - shards_end).total_seconds(),
-            "snapshot": db.with_name("dora.published.duckdb"),
+            "snapshot": pool.db.with_name("dora.published.duckdb"),
         }
     finally:
-        for worker in started_workers:
-            stop(worker, signal.SIGKILL)
+        pool.stop_workers()
 
 
 def main() -> int:

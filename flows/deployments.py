@@ -20,9 +20,9 @@ HEADER = """\
 #   prefect work-pool create {pool} --type process    # once
 #   prefect deploy --all
 # then start workers (on any machine that has dora installed and sees {data}):
-#   prefect worker start --pool {pool}                        # takes every run, or split them:
-#   prefect worker start --pool {pool} --work-queue pipeline  # the pipeline and the report
-#   prefect worker start --pool {pool} --work-queue shards    # shard ingests, one or more
+#   prefect worker start --pool {pool}                                  # every run, or split them:
+#   prefect worker start --pool {pool} --work-queue pipeline            # the pipeline and the report
+#   prefect worker start --pool {pool} --work-queue shards --limit 1    # one shard at a time; 1 or more
 """
 
 

@@ -156,7 +156,8 @@ def deepening(store: Store, repos: list[str]) -> dict[str, datetime]:
 
 
 def pending_in(db: str | Path) -> list[str]:
-    """`pending` of a database on its own (a sharded build's, whose raw tables are merged)."""
+    """`pending` of a raw database on its own, opened read-only (a shard's `raw-<k>.duckdb`);
+    none when the file or its history state does not exist yet."""
     if not Path(db).exists():
         return []
     with duckdb.connect(str(db), read_only=True) as con:

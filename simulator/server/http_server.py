@@ -3,9 +3,9 @@
 HTTP mechanics live here, as GitHub shows them to a client: token check (401 for `bad-token`),
 the primary rate limit (`X-RateLimit-*` on every response, 403 when spent, `/rate_limit` free),
 weak ETags and free 304s, seeded faults (5xx, secondary-limit 403, 429, reset, slow, primary
-limit exhaustion), per-route stats, and the `/_simulator/*` control endpoints. Routes and
-payloads are in `simulator.server.routes` and `simulator.server.payloads`. Also served under
-`/api/v3`, as GitHub Enterprise Server does.
+limit exhaustion), per-route stats, a test's holds on a route (`simulator.server.holds`), and the
+`/_simulator/*` control endpoints. Routes and payloads are in `simulator.server.routes` and
+`simulator.server.payloads`. Also served under `/api/v3`, as GitHub Enterprise Server does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import socket
 import struct
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ from simulator.records import Organisation
 from simulator.server.credentials import Credentials
 from simulator.server.faults import FaultSpec
 from simulator.server.graphql_endpoint import GraphQLEndpoint
+from simulator.server.holds import Hold, Holds
 from simulator.server.payloads import rate_limit
 from simulator.server.responses import DOCS, Request, Response, dump
 from simulator.server.routes import GitHubApi
@@ -63,6 +65,15 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hung up (killed mid-request, say) is normal, not a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 class SimulatorServer:
     """Serve `org` over HTTP on `host:port` (port 0 picks a free one); start() runs it in a thread."""
 
@@ -89,8 +100,8 @@ class SimulatorServer:
         self._stats = Stats()
         self._rw = ReadWriteLock()
         handler = type("SimulatorHandler", (_Handler,), {"sim": self})
-        self._httpd = ThreadingHTTPServer((host, port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), handler)
+        self.holds = Holds(self.api, self._rw)
         self._thread: threading.Thread | None = None
         bound_host, bound_port = self._httpd.server_address[:2]
         self.base_url = f"http://{bound_host}:{bound_port}"
@@ -112,6 +123,7 @@ class SimulatorServer:
         self._httpd.server_close()
 
     def stop(self) -> None:
+        self.holds.release_all()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -157,6 +169,11 @@ class SimulatorServer:
             self.graphql.rebuild()
         finally:
             self._rw.release_write()
+
+    def hold(self, repo: str, route: str) -> contextlib.AbstractContextManager[Hold]:
+        """Block every REST request for `repo`'s `route` (a template, as `stats()` names it) until
+        the `with` block ends; yields the hold, to wait until a request is held."""
+        return self.holds.hold(repo, route)
 
     # --- request handling ---
 
@@ -221,6 +238,7 @@ class SimulatorServer:
             self._finish_get(h, "/rate_limit", Response(200, None), data, False, fault, budget)
             return
 
+        self.holds.wait_if_held(path)  # a test's hold (`hold`)
         self._rw.acquire_read()
         try:
             route, response = self.api.handle(Request(path, query, api, self.base_url))

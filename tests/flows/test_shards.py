@@ -1,8 +1,10 @@
-"""Sharded ingest, one merged build: the snapshot equals a single writer's, row for row, and a
-shard whose file is still locked keeps its last merged state instead of vanishing."""
+"""Sharded ingest, one merged build: the snapshot equals a single writer's, row for row, a
+shard whose file is still locked keeps its last merged state instead of vanishing, and the
+pipeline deepens the history its shards' files say is pending."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from datetime import date
@@ -11,7 +13,9 @@ import duckdb
 import pytest
 
 from flows.build import build_and_publish
+from flows.sharded import shards_to_deepen
 from flows.shards import shard_db, shard_dbs, shard_of, split
+from ingest import history
 from settings.config import Settings
 from simulator.generator import generate_organisation
 from simulator.server import SimulatorServer
@@ -19,6 +23,7 @@ from tests.ingest.sim_helpers import sync
 from tests.reliability.table_diff import compare_databases
 
 SHARDS = 3
+LOG = logging.getLogger("tests.shards")
 
 
 def test_a_repository_keeps_its_shard_whatever_else_is_added():
@@ -41,10 +46,10 @@ def org():
     return generate_organisation(seed=3, scale="tiny", days=21, end=date(2026, 11, 20))
 
 
-def _sharded_ingest(base_url: str, db, repos: list[str]) -> None:
+def _sharded_ingest(base_url: str, db, repos: list[str], **kwargs) -> None:
     for shard, members in enumerate(split(repos, SHARDS)):
         if members:
-            sync(base_url, shard_db(db, shard), repos=members)
+            sync(base_url, shard_db(db, shard), repos=members, **kwargs)
 
 
 def test_one_build_over_every_shard_equals_a_single_writer(tmp_path, org):
@@ -113,6 +118,32 @@ def test_a_shard_still_locked_by_its_writer_keeps_its_last_merged_rows(tmp_path,
         ).fetchone()
     assert (state, ingest_state) == ("kept", "late")
     assert "lock" in detail.lower()
+
+
+def test_the_pipeline_deepens_the_shards_whose_files_have_older_history_to_read(
+    tmp_path, org, caplog
+):
+    db = tmp_path / "dora.duckdb"
+    repos = sorted(org.repos)
+    plan = split(repos, SHARDS)
+    first_week = Settings.model_validate(
+        {"github": {"seconds_between_requests": 0, "first_sync_days": 7}}
+    )
+    completed = dict.fromkeys(range(SHARDS), "completed")
+    with SimulatorServer(org) as server:
+        # the regular sync of a first cycle: each shard reads its repositories' last week only
+        _sharded_ingest(server.base_url, db, repos, settings=first_week, depth="recent")
+        build_and_publish(db, Settings(), shards=shard_dbs(db, SHARDS), ingest_states=completed)
+        assert history.pending_in(db) == []  # the build database holds no history state
+        assert shards_to_deepen(db, completed, LOG) == [k for k in range(SHARDS) if plan[k]]
+
+        late = next(k for k in range(SHARDS) if plan[k])
+        with caplog.at_level(logging.INFO, logger=LOG.name):
+            assert shards_to_deepen(db, {**completed, late: "late"}, LOG) == []
+        assert f"shard(s) [{late}] did not complete the regular sync" in caplog.text
+
+        _sharded_ingest(server.base_url, db, repos, settings=first_week, depth="deepen")
+    assert shards_to_deepen(db, completed, LOG) == []  # history is complete everywhere
 
 
 def test_each_shard_ingests_with_its_own_tokens():

@@ -7,6 +7,8 @@ Driven through PyGithub's requester (real HTTP) where the client's own behaviour
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 import urllib.error
@@ -299,3 +301,58 @@ def test_concurrent_clients_get_consistent_pages(server):
         t.join()
     assert failures == []
     assert server.stats()["total_requests"] == len(PATHS) * (1 + 8 * 3)
+
+
+# --- Holds: a test knows a client is blocked inside a request ---
+
+RUNS_ROUTE = "/repos/{owner}/{repo}/actions/runs"
+
+
+def test_a_held_route_blocks_its_requests_until_released(server):
+    statuses: list[int] = []
+
+    def ask(path: str) -> None:
+        statuses.append(fetch(server.base_url + path)[0])
+
+    with server.hold("Acme/Platform", RUNS_ROUTE) as hold:
+        askers = [
+            threading.Thread(target=ask, args=(path,))
+            for path in (RUNS, "/repositories/1001/actions/runs?page=2")  # both name the repo
+        ]
+        for asker in askers:
+            asker.start()
+        assert hold.wait_held(10, count=2)
+        # other repositories and other routes of the same one are answered meanwhile
+        assert fetch(server.base_url + "/repos/acme/web/actions/runs")[0] == 200
+        assert fetch(server.base_url + "/repos/acme/platform/deployments")[0] == 200
+        assert not hold.wait_held(0.3, count=3) and statuses == []
+        assert all(asker.is_alive() for asker in askers)
+    for asker in askers:
+        asker.join(10)
+    assert statuses == [200, 200]
+    assert fetch(server.base_url + RUNS)[0] == 200  # released: no longer held
+    assert hold.held == 2
+
+
+def test_a_hold_names_a_repository_and_a_route_that_exist(server):
+    with pytest.raises(ValueError, match="no such repository"):
+        server.hold("acme/nope", RUNS_ROUTE).__enter__()
+    with pytest.raises(ValueError, match="no such repository route"):
+        server.hold("acme/platform", "/repos/{owner}/{repo}/actions/run").__enter__()
+
+
+def test_a_client_that_hangs_up_while_held_is_no_traceback(server, capsys):
+    """A dropped client is normal: the server prints no traceback when it finds it gone."""
+    with server.hold("acme/platform", RUNS_ROUTE) as hold:
+        client_socket = socket.create_connection(server.base_url.removeprefix("http://").split(":"))
+        client_socket.sendall(f"GET {RUNS} HTTP/1.1\r\nHost: sim\r\n\r\n".encode())
+        assert hold.wait_held(10)
+        # as the kernel does for a killed process with unread data: reset, not a polite close
+        client_socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client_socket.close()
+    handlers = [t for t in threading.enumerate() if "process_request" in t.name]
+    for handler in handlers:  # the held request's thread, answering into the reset socket
+        handler.join(10)
+    assert not any(handler.is_alive() for handler in handlers)
+    assert "Traceback" not in capsys.readouterr().err
+    assert fetch(server.base_url + RUNS)[0] == 200  # and it serves on
